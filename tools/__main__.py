@@ -1,0 +1,87 @@
+"""Command-line entry point: ``python -m tools <command> [options]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tools.repo import Repo, RepoError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tools", description=__doc__)
+    parser.add_argument(
+        "--root", type=Path, default=None, help="repository root (default: found from the cwd)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "check", help="versions, pins, dependency graph, imports, ownership, README graph"
+    )
+    p = sub.add_parser("bump", help="set every version and sibling pin")
+    p.add_argument("version")
+    p = sub.add_parser("graph", help="print the Mermaid dependency graph")
+    p.add_argument("--write", action="store_true", help="update the copy embedded in README.md")
+    p = sub.add_parser("build", help="build and verify the sdist and wheel of every distribution")
+    p.add_argument("--out-dir", type=Path, default=None)
+    p.add_argument(
+        "--no-verify-sdists", action="store_true", help="skip rebuilding wheels from the sdists"
+    )
+    p = sub.add_parser("release", help="bump + towncrier build + build, on a clean tree")
+    p.add_argument("version")
+    p.add_argument("--out-dir", type=Path, default=None)
+    p = sub.add_parser(
+        "fragments", help="source changes since the last release without a news fragment"
+    )
+    p.add_argument("--since", default=None, help="git ref (default: the newest v* tag)")
+    p = sub.add_parser("typecheck", help="mypy over the merged tornado namespace")
+    p.add_argument("mypy_args", nargs="*")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        repo = Repo.load(args.root)
+    except RepoError as e:
+        print(f"tools: {e}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        from tools import check
+
+        return check.main(repo)
+    if args.command == "bump":
+        from tools import bump
+
+        return bump.main(repo, args.version)
+    if args.command == "graph":
+        from tools import graph
+
+        if args.write:
+            changed = graph.write_embedded(repo.root / "README.md", repo)
+            print("README.md graph updated" if changed else "README.md graph already current")
+        else:
+            print(graph.mermaid(repo), end="")
+        return 0
+    if args.command == "build":
+        from tools import build
+
+        return build.main(repo, args.out_dir, verify_sdists=not args.no_verify_sdists)
+    if args.command == "release":
+        from tools import release
+
+        return release.main(repo, args.version, args.out_dir)
+    if args.command == "fragments":
+        from tools import fragments
+
+        return fragments.main(repo, args.since)
+    if args.command == "typecheck":
+        from tools import typecheck
+
+        return typecheck.main(repo, args.mypy_args)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""The package split fixed by ``DESIGN.md``, as data.
+
+``tools check`` compares the declared dependencies of every distribution
+with this table, so that a change of the architecture is a deliberate edit
+here (through an issue) rather than drift in one ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+#: The distribution that owns ``tornado/__init__.py``.
+NAMESPACE_OWNER = "tornado-core"
+
+#: The code-free distribution that pins every other one.
+META_PACKAGE = "tornado"
+
+#: Direct dependencies of every distribution, in layer order.
+DESIGN_DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "tornado-core": (),
+    "tornado-ioloop": ("tornado-core",),
+    "tornado-iostream": ("tornado-ioloop",),
+    "tornado-http": ("tornado-iostream",),
+    "tornado-template": ("tornado-core",),
+    "tornado-web": ("tornado-http", "tornado-template"),
+    "tornado-websocket": ("tornado-web",),
+    "tornado-auth": ("tornado-web",),
+    "tornado-testing": ("tornado-web",),
+    "tornado": (
+        "tornado-core",
+        "tornado-ioloop",
+        "tornado-iostream",
+        "tornado-http",
+        "tornado-template",
+        "tornado-web",
+        "tornado-websocket",
+        "tornado-auth",
+        "tornado-testing",
+    ),
+}
