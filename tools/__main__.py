@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
         "fragments", help="source changes since the last release without a news fragment"
     )
     p.add_argument("--since", default=None, help="git ref (default: the newest v* tag)")
+    p = sub.add_parser("bench", help="benchmarks against upstream Tornado and references")
+    p.add_argument("suites", nargs="*", help="suites to run (default: all)")
     p = sub.add_parser("typecheck", help="mypy over the merged tornado namespace")
     p.add_argument("mypy_args", nargs="*")
     return parser
@@ -76,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         from tools import fragments
 
         return fragments.main(repo, args.since)
+    if args.command == "bench":
+        from tools.bench import runner
+
+        return runner.main(repo, args.suites)
     if args.command == "typecheck":
         from tools import typecheck
 
