@@ -1,0 +1,10 @@
+"""Integration of Tornado with event loops and platform services.
+
+``tornado.platform`` is shared by several distributions: ``tornado-ioloop``
+ships `tornado.platform.asyncio` (and owns this file), ``tornado-iostream``
+adds ``tornado.platform.caresresolver``.  ``__path__`` is extended so that
+their portions merge, also when installed editable from separate source
+folders.
+"""
+
+__path__ = __import__("pkgutil").extend_path(__path__, __name__)

@@ -1,0 +1,522 @@
+"""The asyncio-based `IOLoop` implementations.
+
+`AsyncIOLoop` creates and owns a new asyncio event loop (it is what
+``IOLoop()`` builds); `AsyncIOMainLoop` wraps an asyncio loop that already
+exists, typically the one started by `asyncio.run`, and is what
+`IOLoop.current` creates on first use inside such a loop.  Both work with any
+`asyncio.AbstractEventLoop`, including uvloop's.
+
+asyncio's Windows default loop (``ProactorEventLoop``) cannot watch file
+descriptors; `AddThreadSelectorEventLoop` supplies ``add_reader`` and friends
+for it by running ``select()`` on a helper thread (`SelectorThread`).  Other
+platforms never need it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import errno
+import functools
+import select
+import socket
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from tornado.concurrent import Future
+from tornado.ioloop import IOLoop, _current_asyncio_loop, _peek_set_event_loop, _Selectable
+from tornado.log import app_log
+
+__all__ = [
+    "AddThreadSelectorEventLoop",
+    "AnyThreadEventLoopPolicy",
+    "AsyncIOLoop",
+    "AsyncIOMainLoop",
+    "BaseAsyncIOLoop",
+    "SelectorThread",
+    "to_asyncio_future",
+    "to_tornado_future",
+]
+
+_T = TypeVar("_T")
+
+_get_running_loop = asyncio.events._get_running_loop
+
+
+class BaseAsyncIOLoop(IOLoop):
+    """An `IOLoop` over an asyncio event loop; the base of the implementations.
+
+    ``initialize(asyncio_loop)`` binds it to that loop.  Raises `RuntimeError`
+    if the loop already has an `IOLoop`.
+    """
+
+    def initialize(  # type: ignore[override]
+        self, asyncio_loop: asyncio.AbstractEventLoop, **kwargs: Any
+    ) -> None:
+        """Bind this IOLoop to ``asyncio_loop``; ``kwargs`` go to `IOLoop.initialize`."""
+        self.asyncio_loop = asyncio_loop
+        self.selector_loop: Any = asyncio_loop
+        proactor = getattr(asyncio, "ProactorEventLoop", None)
+        if proactor is not None and isinstance(asyncio_loop, proactor):
+            self.selector_loop = AddThreadSelectorEventLoop(asyncio_loop)
+        # fd -> (the object passed to add_handler, handler)
+        self.handlers: dict[int, tuple[int | _Selectable, Callable[..., None]]] = {}
+        self.readers: set[int] = set()
+        self.writers: set[int] = set()
+        self.closing = False
+        self._is_current = False
+        self._old_asyncio_loop: asyncio.AbstractEventLoop | None = None
+        registry = IOLoop._ioloop_for_asyncio
+        for stale in [loop for loop in registry if loop.is_closed()]:
+            del registry[stale]
+        existing = registry.setdefault(asyncio_loop, self)
+        if existing is not self:
+            raise RuntimeError(
+                f"IOLoop {existing!r} already associated with asyncio loop {asyncio_loop!r}"
+            )
+        super().initialize(**kwargs)
+
+    def close(self, all_fds: bool = False) -> None:
+        """Close the loop; with ``all_fds``, also every registered fd or file object.
+
+        Raises `RuntimeError` if the loop is running.
+        """
+        if self.asyncio_loop.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        self.closing = True
+        for fd in list(self.handlers):
+            fileobj, _ = self.handlers[fd]
+            self.remove_handler(fd)
+            if all_fds:
+                self.close_fd(fileobj)
+        if IOLoop._ioloop_for_asyncio.get(self.asyncio_loop) is self:
+            del IOLoop._ioloop_for_asyncio[self.asyncio_loop]
+        self._clear_current_hook()
+        if self.selector_loop is not self.asyncio_loop:
+            self.selector_loop.close()
+        self.asyncio_loop.close()
+
+    def add_handler(self, fd: int | _Selectable, handler: Callable[..., None], events: int) -> None:
+        """See `IOLoop.add_handler`.  Raises `ValueError` if ``fd`` was added before."""
+        fd_int, fileobj = self.split_fd(fd)
+        if fd_int in self.handlers:
+            raise ValueError("fd %s added twice" % fd_int)
+        self.handlers[fd_int] = (fileobj, handler)
+        if events & IOLoop.READ:
+            self.selector_loop.add_reader(fd_int, self._handle_events, fd_int, IOLoop.READ)
+            self.readers.add(fd_int)
+        if events & IOLoop.WRITE:
+            self.selector_loop.add_writer(fd_int, self._handle_events, fd_int, IOLoop.WRITE)
+            self.writers.add(fd_int)
+
+    def update_handler(self, fd: int | _Selectable, events: int) -> None:
+        """See `IOLoop.update_handler`.  Raises `KeyError` if ``fd`` has no handler."""
+        fd_int, _ = self.split_fd(fd)
+        if fd_int not in self.handlers:
+            raise KeyError(fd_int)
+        if events & IOLoop.READ:
+            if fd_int not in self.readers:
+                self.selector_loop.add_reader(fd_int, self._handle_events, fd_int, IOLoop.READ)
+                self.readers.add(fd_int)
+        elif fd_int in self.readers:
+            self.selector_loop.remove_reader(fd_int)
+            self.readers.remove(fd_int)
+        if events & IOLoop.WRITE:
+            if fd_int not in self.writers:
+                self.selector_loop.add_writer(fd_int, self._handle_events, fd_int, IOLoop.WRITE)
+                self.writers.add(fd_int)
+        elif fd_int in self.writers:
+            self.selector_loop.remove_writer(fd_int)
+            self.writers.remove(fd_int)
+
+    def remove_handler(self, fd: int | _Selectable) -> None:
+        """See `IOLoop.remove_handler`."""
+        fd_int, _ = self.split_fd(fd)
+        if fd_int not in self.handlers:
+            return
+        if fd_int in self.readers:
+            self.selector_loop.remove_reader(fd_int)
+            self.readers.remove(fd_int)
+        if fd_int in self.writers:
+            self.selector_loop.remove_writer(fd_int)
+            self.writers.remove(fd_int)
+        del self.handlers[fd_int]
+
+    def _handle_events(self, fd: int, events: int) -> None:
+        fileobj, handler = self.handlers[fd]
+        try:
+            handler(fileobj, events)
+        except Exception:
+            # Log the way Tornado always has, rather than through asyncio's
+            # exception handler, so applications find it in the same place.
+            app_log.error("Exception in I/O handler for fd %s", fd, exc_info=True)
+
+    def start(self) -> None:
+        """See `IOLoop.start`."""
+        self._setup_logging()
+        old_loop = _peek_set_event_loop()
+        try:
+            asyncio.set_event_loop(self.asyncio_loop)
+            self.asyncio_loop.run_forever()
+        finally:
+            asyncio.set_event_loop(old_loop)
+
+    def stop(self) -> None:
+        """See `IOLoop.stop`."""
+        self.asyncio_loop.stop()
+
+    def call_at(
+        self, when: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> asyncio.TimerHandle:
+        """See `IOLoop.call_at`; returns an `asyncio.TimerHandle`."""
+        if args or kwargs:
+            callback = functools.partial(callback, *args, **kwargs)
+        return self.asyncio_loop.call_at(when, self._run_callback, callback)
+
+    def remove_timeout(self, timeout: object) -> None:
+        """See `IOLoop.remove_timeout`."""
+        timeout.cancel()  # type: ignore[attr-defined]
+
+    def add_callback(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """See `IOLoop.add_callback`."""
+        if args or kwargs:
+            callback = functools.partial(callback, *args, **kwargs)
+        try:
+            if _get_running_loop() is self.asyncio_loop:
+                # On the loop's own thread: skip the wake-up write that
+                # call_soon_threadsafe does, the loop is awake anyway.
+                self.asyncio_loop.call_soon(self._run_callback, callback)
+            else:
+                self.asyncio_loop.call_soon_threadsafe(self._run_callback, callback)
+        except RuntimeError:
+            # The loop is closed: nothing will ever run again, drop the
+            # callback, as a closed IOLoop always has.
+            pass
+
+    def add_callback_from_signal(
+        self, callback: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> None:
+        """See `IOLoop.add_callback_from_signal`.  Emits `DeprecationWarning`."""
+        warnings.warn(
+            "add_callback_from_signal is deprecated; use asyncio's add_signal_handler",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if args or kwargs:
+            callback = functools.partial(callback, *args, **kwargs)
+        try:
+            # Always the thread-safe variant: it writes to the loop's wake-up
+            # pipe, so a loop blocked in select() notices the callback.
+            self.asyncio_loop.call_soon_threadsafe(self._run_callback, callback)
+        except RuntimeError:
+            pass
+
+    def run_in_executor(
+        self,
+        executor: concurrent.futures.Executor | None,
+        func: Callable[..., _T],
+        *args: Any,
+    ) -> asyncio.Future[_T]:
+        """See `IOLoop.run_in_executor`; delegates to asyncio's default executor."""
+        return self.asyncio_loop.run_in_executor(executor, func, *args)
+
+    def set_default_executor(self, executor: concurrent.futures.Executor) -> None:
+        """See `IOLoop.set_default_executor`."""
+        self.asyncio_loop.set_default_executor(executor)
+
+    def _make_current(self) -> None:
+        if not self._is_current:
+            self._old_asyncio_loop = _peek_set_event_loop()
+            self._is_current = True
+        asyncio.set_event_loop(self.asyncio_loop)
+
+    def _clear_current_hook(self) -> None:
+        if self._is_current:
+            self._is_current = False
+            old, self._old_asyncio_loop = self._old_asyncio_loop, None
+            if old is not None and old.is_closed():
+                old = None
+            asyncio.set_event_loop(old)
+
+
+class AsyncIOMainLoop(BaseAsyncIOLoop):
+    """An `IOLoop` wrapping an existing asyncio loop, by default the current one.
+
+    `IOLoop.current` creates one on first use inside a running asyncio loop,
+    so applications rarely construct it.  ``asyncio_loop`` selects another
+    existing loop to wrap.  Raises `RuntimeError` if there is no current loop.
+
+    .. versionchanged:: 5.0
+       Closing it closes the asyncio loop it wraps.
+    """
+
+    def initialize(  # type: ignore[override]
+        self, asyncio_loop: asyncio.AbstractEventLoop | None = None, **kwargs: Any
+    ) -> None:
+        """Wrap ``asyncio_loop``, or the thread's running or current asyncio loop."""
+        if asyncio_loop is None:
+            asyncio_loop = _current_asyncio_loop()
+            if asyncio_loop is None:
+                raise RuntimeError("There is no current asyncio event loop to wrap")
+        super().initialize(asyncio_loop, **kwargs)
+
+    def _make_current(self) -> None:
+        # The wrapped loop is the current one already (that is how it was
+        # found); replacing the thread's loop here would only confuse asyncio.
+        pass
+
+
+class AsyncIOLoop(BaseAsyncIOLoop):
+    """An `IOLoop` that creates and owns a new asyncio event loop.
+
+    This is what ``IOLoop()`` builds.  The loop comes from
+    `asyncio.new_event_loop`, so it follows the event loop policy (uvloop's
+    policy gives a uvloop loop).  It becomes the thread's current loop unless
+    ``make_current=False``; closing it restores the previous one.
+    """
+
+    def initialize(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Create a new asyncio loop and bind to it; ``kwargs`` as for `IOLoop`."""
+        loop = asyncio.new_event_loop()
+        try:
+            super().initialize(loop, **kwargs)
+        except Exception:
+            # Don't leak the loop (and its ResourceWarning) on failure.
+            loop.close()
+            raise
+
+    @property
+    def is_current(self) -> bool:
+        """True while this loop is the thread's current loop by `make_current`."""
+        return self._is_current
+
+
+def to_tornado_future(asyncio_future: asyncio.Future[_T]) -> Future[_T]:
+    """Return ``asyncio_future`` unchanged: Tornado futures *are* asyncio futures.
+
+    .. deprecated:: 5.0
+    """
+    return asyncio_future
+
+
+def to_asyncio_future(tornado_future: Any) -> asyncio.Future[Any]:
+    """Convert any yieldable object (future, coroutine, list) to an `asyncio.Future`.
+
+    .. deprecated:: 5.0
+       Use `tornado.gen.convert_yielded`.
+    """
+    from tornado.gen import convert_yielded
+
+    future = convert_yielded(tornado_future)
+    if isinstance(future, concurrent.futures.Future):
+        return asyncio.wrap_future(future)
+    return future
+
+
+class AnyThreadEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    """An event loop policy that creates a loop on demand in any thread.
+
+    asyncio's default policy creates a loop implicitly only on the main thread;
+    with this policy installed, ``asyncio.get_event_loop()`` (and so
+    `IOLoop.current`) creates one in other threads as well.
+
+    .. deprecated:: 6.2
+       Emits `DeprecationWarning` when instantiated.  Create loops explicitly
+       with `asyncio.new_event_loop` or run them with `asyncio.run`.
+    """
+
+    def __init__(self) -> None:
+        warnings.warn(
+            "AnyThreadEventLoopPolicy is deprecated, use asyncio.run or "
+            "asyncio.new_event_loop instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__()
+
+    def get_event_loop(self) -> asyncio.AbstractEventLoop:
+        """Return the thread's loop, creating and setting one if there is none."""
+        try:
+            return super().get_event_loop()
+        except RuntimeError:
+            loop = self.new_event_loop()
+            self.set_event_loop(loop)
+            return loop
+
+
+class SelectorThread:
+    """Watch file descriptors with ``select()`` on a helper thread for ``real_loop``.
+
+    Readiness callbacks registered with `add_reader`/`add_writer` run on
+    ``real_loop``'s thread.  The helper thread and ``real_loop`` take turns:
+    the thread selects, hands the ready descriptors to the loop, and selects
+    again only after the loop has run their callbacks, so a descriptor that
+    stays ready does not make the thread spin.  Call `close` when done.
+
+    Only loops that cannot watch descriptors themselves (Windows'
+    ``ProactorEventLoop``) need this.
+    """
+
+    def __init__(self, real_loop: asyncio.AbstractEventLoop) -> None:
+        self._real_loop = real_loop
+        self._readers: dict[int, Callable[[], None]] = {}
+        self._writers: dict[int, Callable[[], None]] = {}
+        self._closed = False
+        self._cond = threading.Condition()
+        # The descriptors the thread should select on next, or None while the
+        # loop is still processing the previous round.
+        self._request: tuple[list[int], list[int]] | None = None
+        self._waker_r, self._waker_w = socket.socketpair()
+        self._waker_r.setblocking(False)
+        self._waker_w.setblocking(False)
+        self._thread = threading.Thread(
+            name="Tornado selector", daemon=True, target=self._run_select
+        )
+        self._thread.start()
+        self._request_select()
+
+    def close(self) -> None:
+        """Stop the helper thread and release its sockets.  Idempotent."""
+        if self._closed:
+            return
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._wake_selector()
+        self._thread.join()
+        self._waker_r.close()
+        self._waker_w.close()
+
+    def _wake_selector(self) -> None:
+        try:
+            self._waker_w.send(b"\0")
+        except BlockingIOError:
+            # The pipe is full, so a wake-up is already pending.
+            pass
+
+    def _request_select(self) -> None:
+        with self._cond:
+            self._request = (list(self._readers), list(self._writers))
+            self._cond.notify()
+
+    def _run_select(self) -> None:
+        while True:
+            with self._cond:
+                while self._request is None and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                assert self._request is not None
+                readers, writers = self._request
+                self._request = None
+            waker = self._waker_r.fileno()
+            try:
+                rs, ws, xs = select.select([waker, *readers], writers, writers)
+            except OSError as e:
+                # A descriptor was closed without being removed: report it
+                # ready so its handler runs into the error itself.
+                if e.errno not in (errno.EBADF, errno.ENOTSOCK, getattr(errno, "WSAENOTSOCK", -1)):
+                    raise
+                rs, ws, xs = self._find_bad_fds(readers, writers)
+            if waker in rs:
+                rs.remove(waker)
+                self._drain_waker()
+            try:
+                self._real_loop.call_soon_threadsafe(self._handle_select, rs, ws + xs)
+            except RuntimeError:
+                # The loop was closed under us: nothing left to serve.
+                return
+
+    @staticmethod
+    def _find_bad_fds(
+        readers: list[int], writers: list[int]
+    ) -> tuple[list[int], list[int], list[int]]:
+        bad: list[int] = []
+        for fd in {*readers, *writers}:
+            try:
+                select.select([fd], [], [], 0)
+            except OSError:
+                bad.append(fd)
+        return [fd for fd in bad if fd in readers], [fd for fd in bad if fd in writers], []
+
+    def _drain_waker(self) -> None:
+        try:
+            while self._waker_r.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _handle_select(self, rs: list[int], ws: list[int]) -> None:
+        if self._closed:
+            return
+        try:
+            for fd in rs:
+                reader = self._readers.get(fd)
+                if reader is not None:
+                    reader()
+            for fd in dict.fromkeys(ws):
+                writer = self._writers.get(fd)
+                if writer is not None:
+                    writer()
+        finally:
+            self._request_select()
+
+    def add_reader(self, fd: int, callback: Callable[..., None], *args: Any) -> None:
+        """Call ``callback(*args)`` on the loop whenever ``fd`` is readable."""
+        self._readers[fd] = functools.partial(callback, *args)
+        self._wake_selector()
+
+    def add_writer(self, fd: int, callback: Callable[..., None], *args: Any) -> None:
+        """Call ``callback(*args)`` on the loop whenever ``fd`` is writable."""
+        self._writers[fd] = functools.partial(callback, *args)
+        self._wake_selector()
+
+    def remove_reader(self, fd: int) -> bool:
+        """Stop watching ``fd`` for reading; return whether it was watched."""
+        found = self._readers.pop(fd, None) is not None
+        self._wake_selector()
+        return found
+
+    def remove_writer(self, fd: int) -> bool:
+        """Stop watching ``fd`` for writing; return whether it was watched."""
+        found = self._writers.pop(fd, None) is not None
+        self._wake_selector()
+        return found
+
+
+class AddThreadSelectorEventLoop:
+    """Wrap an asyncio loop, adding ``add_reader``/``add_writer`` via a `SelectorThread`.
+
+    Every other attribute is the wrapped loop's.  Closing the wrapper stops
+    the helper thread and closes the wrapped loop.
+    """
+
+    def __init__(self, real_loop: asyncio.AbstractEventLoop) -> None:
+        self._real_loop = real_loop
+        self._selector = SelectorThread(real_loop)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real_loop, name)
+
+    def close(self) -> None:
+        """Stop the helper thread, then close the wrapped loop."""
+        self._selector.close()
+        self._real_loop.close()
+
+    def add_reader(self, fd: int, callback: Callable[..., None], *args: Any) -> None:
+        """Call ``callback(*args)`` whenever ``fd`` is readable."""
+        self._selector.add_reader(fd, callback, *args)
+
+    def add_writer(self, fd: int, callback: Callable[..., None], *args: Any) -> None:
+        """Call ``callback(*args)`` whenever ``fd`` is writable."""
+        self._selector.add_writer(fd, callback, *args)
+
+    def remove_reader(self, fd: int) -> bool:
+        """Stop watching ``fd`` for reading; return whether it was watched."""
+        return self._selector.remove_reader(fd)
+
+    def remove_writer(self, fd: int) -> bool:
+        """Stop watching ``fd`` for writing; return whether it was watched."""
+        return self._selector.remove_writer(fd)
