@@ -428,7 +428,7 @@ def test_core_modules_do_not_import_asyncio() -> None:
     import subprocess
 
     code = (
-        "import sys, tornado.util, tornado.escape; "
+        "import sys, tornado.util, tornado.escape, tornado.log, tornado.options; "
         "print(sorted(m for m in sys.modules if m == 'asyncio' or m.startswith('asyncio.')))"
     )
     # A fresh interpreter: this test process has asyncio loaded already.
