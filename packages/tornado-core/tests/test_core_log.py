@@ -132,7 +132,7 @@ def test_brace_and_dollar_styles() -> None:
 
 def test_unknown_style_is_rejected() -> None:
     with pytest.raises(ValueError, match="'#'"):
-        LogFormatter(style="#")  # type: ignore[arg-type]
+        LogFormatter(style="#")
 
 
 def test_colour_on_a_terminal() -> None:

@@ -22,7 +22,7 @@ import logging.handlers
 import sys
 from collections.abc import Mapping
 from string import Template
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from tornado.escape import _unicode
 
@@ -125,7 +125,7 @@ class LogFormatter(logging.Formatter):
         self,
         fmt: str = DEFAULT_FORMAT,
         datefmt: str = DEFAULT_DATE_FORMAT,
-        style: Literal["%", "{", "$"] = "%",
+        style: str = "%",
         color: bool = True,
         colors: Mapping[int, int] = DEFAULT_COLORS,
     ) -> None:
