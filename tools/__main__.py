@@ -36,6 +36,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--since", default=None, help="git ref (default: the newest v* tag)")
     p = sub.add_parser("bench", help="benchmarks against upstream Tornado and references")
     p.add_argument("suites", nargs="*", help="suites to run (default: all)")
+    p = sub.add_parser("conformance", help="upstream Tornado's test suite against our packages")
+    p.add_argument("modules", nargs="*", help="upstream test modules (default: all)")
+    p.add_argument(
+        "--upstream",
+        type=Path,
+        default=None,
+        help="an extracted upstream folder (default: download)",
+    )
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds per test module")
+    p.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="JSON report path (default: build/conformance/report.json)",
+    )
+    p.add_argument("--known-failures", type=Path, default=None)
     p = sub.add_parser("typecheck", help="mypy over the merged tornado namespace")
     p.add_argument("mypy_args", nargs="*")
     return parser
@@ -82,6 +98,17 @@ def main(argv: list[str] | None = None) -> int:
         from tools.bench import runner
 
         return runner.main(repo, args.suites)
+    if args.command == "conformance":
+        from tools.conformance import harness
+
+        return harness.main(
+            repo,
+            args.upstream,
+            args.modules,
+            args.timeout,
+            args.report,
+            args.known_failures or harness.KNOWN_FAILURES,
+        )
     if args.command == "typecheck":
         from tools import typecheck
 

@@ -144,11 +144,8 @@ def run_suites(repo: Repo, names: list[str]) -> list[Row]:
                 sides.append((label, str(upstream.python), ref_args))
             for side, python, args in sides:
                 for result in run_script(python, workload.script, args):
-                    case, unit, value = (
-                        str(result["case"]),
-                        str(result["unit"]),
-                        float(result["value"]),
-                    )  # type: ignore[arg-type]
+                    case, unit = str(result["case"]), str(result["unit"])
+                    value = float(str(result["value"]))
                     row = rows.setdefault(case, Row(case, unit))
                     if side == "ours":
                         row.ours = value

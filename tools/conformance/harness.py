@@ -1,0 +1,290 @@
+"""Fetch upstream's tests, run them module by module, compare with the known failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.repo import Repo
+
+UPSTREAM_VERSION = "6.6.1"
+HERE = Path(__file__).resolve().parent
+KNOWN_FAILURES = HERE / "known_failures.txt"
+RUN_MODULE = HERE / "run_module.py"
+
+
+def default_cache() -> Path:
+    """The download cache, outside the repository."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tornado-conformance"
+
+
+def fetch_upstream_tests(cache: Path, version: str = UPSTREAM_VERSION) -> Path:
+    """Download the sdist (once) and extract only ``tornado/test/``; return the folder to put on the path.
+
+    Raises RuntimeError when the download fails.
+    """
+    target = cache / f"upstream-tests-{version}"
+    marker = target / ".complete"
+    if marker.exists():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    sdist = cache / f"tornado-{version}.tar.gz"
+    if not sdist.exists():
+        with tempfile.TemporaryDirectory(dir=cache) as tmp:
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--no-binary",
+                    ":all:",
+                    "--dest",
+                    tmp,
+                    f"tornado=={version}",
+                ],
+                capture_output=True,
+                text=True,
+            )
+            downloaded = list(Path(tmp).glob("tornado-*.tar.gz"))
+            if proc.returncode != 0 or len(downloaded) != 1:
+                raise RuntimeError(
+                    f"could not download the tornado {version} sdist:\n{proc.stderr}"
+                )
+            downloaded[0].replace(sdist)
+    prefix = f"tornado-{version}/tornado/test/"
+    with tarfile.open(sdist) as tf:
+        members = [
+            m for m in tf.getmembers() if m.name.startswith(prefix) and (m.isfile() or m.isdir())
+        ]
+        for m in members:
+            m.name = m.name.removeprefix(f"tornado-{version}/")
+        tf.extractall(target, members=members, filter="data")
+    marker.write_text(version)
+    return target
+
+
+def test_modules(upstream: Path) -> list[str]:
+    """The upstream test modules (``tornado.test.*_test``), sorted."""
+    return sorted(
+        f"tornado.test.{p.stem}" for p in (upstream / "tornado" / "test").glob("*_test.py")
+    )
+
+
+_WHERE = """
+import importlib, json, sys
+out = {}
+for name in sys.argv[1:]:
+    try:
+        out[name] = importlib.import_module(name).__file__
+    except Exception as e:
+        out[name] = "ERROR " + repr(e)
+print(json.dumps(out))
+"""
+
+
+def verify_resolution(repo: Repo, upstream: Path, env: dict[str, str]) -> list[str]:
+    """Problems if any of our modules, or tornado.test, resolve to the wrong place."""
+    ours = sorted(repo.module_owners())
+    proc = subprocess.run(
+        [sys.executable, "-c", _WHERE, *ours, "tornado.test"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if proc.returncode != 0:
+        return [f"could not inspect module locations: {proc.stderr}"]
+    where: dict[str, str] = json.loads(proc.stdout)
+    problems = []
+    packages = str(repo.root / "packages")
+    for name in ours:
+        if not where[name].startswith(packages):
+            problems.append(f"{name} resolves to {where[name]}, not into {packages}")
+    if not where["tornado.test"].startswith(str(upstream)):
+        problems.append(f"tornado.test resolves to {where['tornado.test']}, not into {upstream}")
+    return problems
+
+
+@dataclass
+class ModuleResult:
+    """Outcomes of one upstream test module."""
+
+    module: str
+    outcomes: dict[str, str] = field(default_factory=dict)
+    import_error: str | None = None
+    timed_out: bool = False
+    details: dict[str, str] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> int:
+        """How many tests ended with *outcome*."""
+        return sum(1 for o in self.outcomes.values() if o == outcome)
+
+    def failing_ids(self) -> list[str]:
+        """Ids that failed or errored; the module id itself if it did not import or timed out."""
+        if self.import_error is not None or self.timed_out:
+            return [self.module]
+        return sorted(t for t, o in self.outcomes.items() if o in ("failed", "error"))
+
+
+def run_module(module: str, env: dict[str, str], timeout: float) -> ModuleResult:
+    """Run one module in a child interpreter with a time limit."""
+    with tempfile.TemporaryDirectory(prefix="conformance-") as tmp:
+        out = Path(tmp) / "result.json"
+        try:
+            proc = subprocess.run(
+                [sys.executable, str(RUN_MODULE), module, str(out)],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=timeout,
+                cwd=tmp,
+            )
+        except subprocess.TimeoutExpired:
+            return ModuleResult(module, timed_out=True)
+        if not out.exists():
+            return ModuleResult(
+                module,
+                import_error=f"the runner crashed (exit {proc.returncode}):\n{proc.stderr[-4000:]}",
+            )
+        data = json.loads(out.read_text(encoding="utf-8"))
+    return ModuleResult(
+        module,
+        outcomes=data["outcomes"],
+        import_error=data["import_error"],
+        details=data["details"],
+    )
+
+
+def load_known_failures(path: Path) -> dict[str, str]:
+    """Parse the known-failures list: ``{id: reason}``.  Raises ValueError for a line without a reason."""
+    known: dict[str, str] = {}
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        test_id, sep, reason = line.partition("#")
+        if not sep or not reason.strip():
+            raise ValueError(f"{path}:{lineno}: every known failure needs a reason after '#'")
+        known[test_id.strip()] = reason.strip()
+    return known
+
+
+def _module_of(test_id: str) -> str:
+    """``tornado.test.x_test.Class.test_y`` (or the module id itself) -> ``tornado.test.x_test``."""
+    return ".".join(test_id.split(".")[:3])
+
+
+def compare(results: list[ModuleResult], known: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(unexpected failures, listed entries that now pass), judged only for modules that ran.
+
+    While a module does not import (or times out), its individual listed
+    tests are neither failing nor passing: only the module entry counts.
+    """
+    failing = {t for r in results for t in r.failing_ids()}
+    by_module = {r.module: r for r in results}
+    unexpected = sorted(failing - set(known))
+    fixed = []
+    for test_id in sorted(known):
+        result = by_module.get(_module_of(test_id))
+        if result is None or test_id in failing:
+            continue
+        module_broken = result.import_error is not None or result.timed_out
+        if test_id != result.module and module_broken:
+            continue
+        fixed.append(test_id)
+    return unexpected, fixed
+
+
+def summary(results: list[ModuleResult]) -> str:
+    """The one-line summary."""
+    passed = sum(r.count("passed") for r in results)
+    failed = sum(r.count("failed") for r in results)
+    errors = sum(r.count("error") + (1 if r.import_error or r.timed_out else 0) for r in results)
+    skipped = sum(r.count("skipped") for r in results)
+    total = passed + failed + errors + skipped
+    return f"conformance: {passed} passed, {failed} failed, {errors} errors, {skipped} skipped of {total}"
+
+
+def write_report(results: list[ModuleResult], path: Path) -> None:
+    """The machine-readable report: per module counts and failing test names."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        r.module: {
+            "passed": r.count("passed"),
+            "failed": r.count("failed"),
+            "errors": r.count("error"),
+            "skipped": r.count("skipped"),
+            "import_error": r.import_error,
+            "timed_out": r.timed_out,
+            "failing": r.failing_ids(),
+            "details": r.details,
+        }
+        for r in results
+    }
+    path.write_text(json.dumps(report, indent=1, sort_keys=True), encoding="utf-8")
+
+
+def main(
+    repo: Repo,
+    upstream: Path | None,
+    modules: list[str],
+    timeout: float,
+    report: Path | None,
+    known_failures: Path,
+) -> int:
+    """Run the conformance suite; exit status 1 on unexpected failures or stale known failures."""
+    try:
+        folder = upstream or fetch_upstream_tests(default_cache())
+    except RuntimeError as e:
+        print(f"tools conformance: {e}")
+        return 1
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        ),
+    }
+    problems = verify_resolution(repo, folder, env)
+    if problems:
+        print("tools conformance: refusing to run:")
+        for p in problems:
+            print(f"  - {p}")
+        return 1
+    names = modules or test_modules(folder)
+    results = []
+    for name in names:
+        result = run_module(name, env, timeout)
+        state = (
+            "import error"
+            if result.import_error
+            else "timed out"
+            if result.timed_out
+            else (
+                f"{result.count('passed')} passed, {result.count('failed')} failed, "
+                f"{result.count('error')} errors, {result.count('skipped')} skipped"
+            )
+        )
+        print(f"  {name}: {state}", flush=True)
+        results.append(result)
+    write_report(results, report or repo.root / "build" / "conformance" / "report.json")
+    print(summary(results))
+    try:
+        known = load_known_failures(known_failures)
+    except ValueError as e:
+        print(f"tools conformance: {e}")
+        return 1
+    unexpected, fixed = compare(results, known)
+    for t in unexpected:
+        print(f"  NEW FAILURE (not in {known_failures.name}): {t}")
+    for t in fixed:
+        print(f"  NOW PASSES (remove it from {known_failures.name}): {t}")
+    return 1 if unexpected or fixed else 0

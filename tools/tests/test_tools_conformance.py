@@ -1,0 +1,141 @@
+"""The conformance harness on a fake upstream test folder."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tools.conformance import harness
+from tools.repo import Repo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SAMPLE = textwrap.dedent("""\
+    import unittest
+
+    class Sample(unittest.TestCase):
+        def test_passes(self):
+            self.assertEqual(1 + 1, 2)
+
+        def test_fails(self):
+            self.assertEqual(1 + 1, 3)
+
+        @unittest.skip("not here")
+        def test_skipped(self):
+            pass
+
+        def test_errors(self):
+            raise RuntimeError("boom")
+    """)
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Path:
+    """A fake extracted upstream folder: tornado/test with three modules."""
+    folder = tmp_path / "upstream"
+    tests = folder / "tornado" / "test"
+    tests.mkdir(parents=True)
+    (tests / "__init__.py").write_text("")
+    (tests / "sample_test.py").write_text(SAMPLE)
+    (tests / "broken_test.py").write_text("import tornado.no_such_module\n")
+    (tests / "helper.py").write_text("x = 1\n")  # not a *_test module: not run
+    return folder
+
+
+def _run(
+    upstream: Path, tmp_path: Path, known: str, *modules: str, timeout: float = 120
+) -> tuple[int, dict[str, dict[str, object]]]:
+    known_file = tmp_path / "known.txt"
+    known_file.write_text(known)
+    report = tmp_path / "report.json"
+    status = harness.main(Repo.load(ROOT), upstream, list(modules), timeout, report, known_file)
+    return status, json.loads(report.read_text())
+
+
+def test_counts_and_unlisted_failures(
+    upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, report = _run(upstream, tmp_path, "")
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "conformance: 1 passed, 1 failed, 2 errors, 1 skipped of 5" in out
+    sample = report["tornado.test.sample_test"]
+    assert (sample["passed"], sample["failed"], sample["errors"], sample["skipped"]) == (1, 1, 1, 1)
+    assert sample["failing"] == [
+        "tornado.test.sample_test.Sample.test_errors",
+        "tornado.test.sample_test.Sample.test_fails",
+    ]
+    assert report["tornado.test.broken_test"]["failing"] == ["tornado.test.broken_test"]
+    assert "No module named 'tornado.no_such_module'" in str(
+        report["tornado.test.broken_test"]["import_error"]
+    )
+    assert "NEW FAILURE (not in known.txt): tornado.test.sample_test.Sample.test_fails" in out
+    assert set(report) == {"tornado.test.sample_test", "tornado.test.broken_test"}
+
+
+def test_listed_failures_make_it_green(upstream: Path, tmp_path: Path) -> None:
+    known = (
+        "tornado.test.sample_test.Sample.test_fails  # asserts arithmetic we disagree with\n"
+        "tornado.test.sample_test.Sample.test_errors  # raises on purpose\n"
+        "tornado.test.broken_test  # imports a module nobody ships\n"
+    )
+    status, _ = _run(upstream, tmp_path, known)
+    assert status == 0
+
+
+def test_listed_test_that_passes_fails_the_run(
+    upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    known = (
+        "tornado.test.sample_test.Sample.test_fails  # x\n"
+        "tornado.test.sample_test.Sample.test_errors  # x\n"
+        "tornado.test.sample_test.Sample.test_passes  # stale entry\n"
+    )
+    status, _ = _run(upstream, tmp_path, known, "tornado.test.sample_test")
+    assert status == 1
+    assert (
+        "NOW PASSES (remove it from known.txt): tornado.test.sample_test.Sample.test_passes"
+        in capsys.readouterr().out
+    )
+
+
+def test_known_failure_without_reason_is_refused(upstream: Path, tmp_path: Path) -> None:
+    status, _ = _run(upstream, tmp_path, "tornado.test.broken_test\n", "tornado.test.broken_test")
+    assert status == 1
+
+
+def test_hanging_module_is_stopped_and_reported(upstream: Path, tmp_path: Path) -> None:
+    (upstream / "tornado/test/hang_test.py").write_text(
+        textwrap.dedent("""\
+        import threading, unittest
+
+        class Hang(unittest.TestCase):
+            def test_hangs(self):
+                threading.Event().wait()
+        """)
+    )
+    status, report = _run(upstream, tmp_path, "", "tornado.test.hang_test", timeout=3)
+    assert status == 1
+    assert report["tornado.test.hang_test"]["timed_out"] is True
+
+
+def test_refuses_when_tornado_test_is_not_upstream(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    (status,) = (
+        harness.main(
+            Repo.load(ROOT),
+            empty,
+            ["tornado.test.x_test"],
+            10,
+            tmp_path / "r.json",
+            harness.KNOWN_FAILURES,
+        ),
+    )
+    assert status == 1
+    assert "refusing to run" in capsys.readouterr().out
