@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import TypeAlias
 
 ExcInfo: TypeAlias = (
-    tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+    tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 )
 
 
@@ -48,11 +48,11 @@ class RecordingResult(unittest.TestResult):
         super().addSuccess(test)
         self._set(test, "passed")
 
-    def addFailure(self, test: unittest.TestCase, err: ExcInfo) -> None:  # type: ignore[override]
+    def addFailure(self, test: unittest.TestCase, err: ExcInfo) -> None:
         super().addFailure(test, err)
         self._set(test, "failed", "".join(traceback.format_exception(*err)))
 
-    def addError(self, test: unittest.TestCase, err: ExcInfo) -> None:  # type: ignore[override]
+    def addError(self, test: unittest.TestCase, err: ExcInfo) -> None:
         super().addError(test, err)
         self._set(test, "error", "".join(traceback.format_exception(*err)))
 
@@ -60,7 +60,7 @@ class RecordingResult(unittest.TestResult):
         super().addSkip(test, reason)
         self._set(test, "skipped", reason)
 
-    def addExpectedFailure(self, test: unittest.TestCase, err: ExcInfo) -> None:  # type: ignore[override]
+    def addExpectedFailure(self, test: unittest.TestCase, err: ExcInfo) -> None:
         super().addExpectedFailure(test, err)
         self._set(test, "passed")
 
