@@ -184,7 +184,7 @@ async def test_long_chain_of_ready_futures_does_not_recurse() -> None:
     @gen.coroutine
     def f() -> Generator[Any, Any, int]:
         total = 0
-        for i in range(sys.getrecursionlimit() * 3):
+        for _ in range(sys.getrecursionlimit() * 3):
             total += yield _done(1)
         return total
 
@@ -318,21 +318,19 @@ async def test_convert_yielded_is_extensible() -> None:
 
 @pytest.mark.asyncio
 async def test_multi_first_error_raised_others_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="tornado.application"):
-        with pytest.raises(KeyError):
-            await gen.multi([_failed(KeyError("a")), _failed(ValueError("b")), _done(1)])
+    with caplog.at_level(logging.ERROR, logger="tornado.application"), pytest.raises(KeyError):
+        await gen.multi([_failed(KeyError("a")), _failed(ValueError("b")), _done(1)])
     assert "Multiple exceptions in yield list" in caplog.text
     assert "ValueError" in caplog.text
 
 
 @pytest.mark.asyncio
 async def test_multi_quiet_exceptions(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="tornado.application"):
-        with pytest.raises(KeyError):
-            await gen.multi(
-                [_failed(KeyError("a")), _failed(ValueError("b"))],
-                quiet_exceptions=ValueError,
-            )
+    with caplog.at_level(logging.ERROR, logger="tornado.application"), pytest.raises(KeyError):
+        await gen.multi(
+            [_failed(KeyError("a")), _failed(ValueError("b"))],
+            quiet_exceptions=ValueError,
+        )
     assert caplog.records == []
 
 
