@@ -464,3 +464,9 @@ def test_linkify_never_emits_unescaped_text(text: str) -> None:
     body = re.sub(r'<a href="[^"<>]*">|</a>', "", out)
     assert "<" not in body and ">" not in body
     assert xhtml_unescape(body) == text
+
+
+@given(st.text() | st.binary().map(lambda b: b.decode("utf-8", "replace").encode()))
+def test_xhtml_escape_matches_html_escape(value: str | bytes) -> None:
+    text = value.decode() if isinstance(value, bytes) else value
+    assert xhtml_escape(value) == html.escape(text)

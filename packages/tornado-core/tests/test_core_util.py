@@ -9,6 +9,7 @@ import errno
 import gzip
 import os
 import re
+import subprocess
 import sys
 import zlib
 from collections.abc import Iterator
@@ -425,13 +426,25 @@ def test_arg_replacer_keyword_only() -> None:
 
 
 def test_core_modules_do_not_import_asyncio() -> None:
-    import subprocess
-
     code = (
         "import sys, tornado.util, tornado.escape, tornado.log, tornado.options; "
         "print(sorted(m for m in sys.modules if m == 'asyncio' or m.startswith('asyncio.')))"
     )
     # A fresh interpreter: this test process has asyncio loaded already.
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_template_dependencies_import_only_light_modules() -> None:
+    # tornado.template imports util, escape and log; these heavier standard
+    # modules are imported lazily, on first use, to keep that import fast.
+    heavy = ("inspect", "html", "json", "urllib.parse", "logging.handlers", "socket", "curses")
+    code = (
+        "import sys, tornado.util, tornado.escape, tornado.log; "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -4,7 +4,8 @@ Also holds a few string helpers that templates use (`squeeze`,
 `linkify`).  Most functions are thin wrappers over the standard library
 (`html`, `urllib.parse`, `json`); what they add is accepting both `bytes`
 and `str` and always returning `str`, which is what the template engine
-and request handlers want.
+and request handlers want.  Those standard modules are imported on first
+use, so that importing this module (and so ``tornado.template``) is cheap.
 
 The exact output of these functions is part of the contract: templates
 rendered with them must be byte-identical to Tornado's.
@@ -12,10 +13,8 @@ rendered with them must be byte-identical to Tornado's.
 
 from __future__ import annotations
 
-import html
-import json
+import functools
 import re
-import urllib.parse
 from collections.abc import Callable
 from typing import Any, overload
 
@@ -46,7 +45,17 @@ def xhtml_escape(value: str | bytes) -> str:
 
     Raises `TypeError` if ``value`` is neither `str` nor `bytes`.
     """
-    return html.escape(to_unicode(value))
+    # The same replacements, in the same order, as html.escape; spelled out
+    # so that importing this module does not import html (and its large
+    # entity table), which matters for template import time.
+    return (
+        to_unicode(value)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+    )
 
 
 def xhtml_unescape(value: str | bytes) -> str:
@@ -55,6 +64,8 @@ def xhtml_unescape(value: str | bytes) -> str:
     Equivalent to `html.unescape` but accepts UTF-8 `bytes` and always
     returns `str`.  Raises `TypeError` for other types.
     """
+    import html
+
     return html.unescape(to_unicode(value))
 
 
@@ -68,6 +79,8 @@ def url_escape(value: str | bytes, plus: bool = True) -> str:
 
     Raises `TypeError` if ``value`` is neither `str` nor `bytes`.
     """
+    import urllib.parse
+
     data = utf8(value)
     if plus:
         return urllib.parse.quote_plus(data)
@@ -95,6 +108,8 @@ def url_unescape(
 
     Raises `TypeError` if ``value`` is neither `str` nor `bytes`.
     """
+    import urllib.parse
+
     if encoding is None:
         if not plus:
             # Bytes go straight through, so a path with undecodable octets
@@ -117,6 +132,8 @@ def parse_qs_bytes(
     which maps bytes to code points one to one).  ``strict_parsing`` makes
     malformed pairs raise `ValueError`.
     """
+    import urllib.parse
+
     if isinstance(qs, bytes):
         qs = qs.decode("latin1")
     # latin-1 round-trips every byte, so decoding the percent-escapes as
@@ -135,6 +152,8 @@ def json_encode(value: Any) -> str:
 
     Raises `TypeError` for values `json` cannot serialize.
     """
+    import json
+
     return json.dumps(value).replace("</", "<\\/")
 
 
@@ -143,6 +162,8 @@ def json_decode(value: str | bytes) -> Any:
 
     Raises `json.JSONDecodeError` (a `ValueError`) for malformed input.
     """
+    import json
+
     return json.loads(value)
 
 
@@ -252,7 +273,15 @@ _URL_LAST_CHAR = r"[^\s!\"#$%&'()*+,.:;<=>?@\[\]^`{|}~]"
 # Parentheses are allowed only when balanced (Wikipedia-style URLs).
 _URL_PAREN_GROUP = rf"\({_URL_CHAR}*\)"
 _URL_START = r"(?:([\w-]+):(/{1,3})|www[.])"
-_URL_PATTERN = re.compile(rf"\b({_URL_START}(?:{_URL_CHAR}*{_URL_LAST_CHAR}|{_URL_PAREN_GROUP})+)")
+_URL_SOURCE = rf"\b({_URL_START}(?:{_URL_CHAR}*{_URL_LAST_CHAR}|{_URL_PAREN_GROUP})+)"
+
+
+@functools.cache
+def _url_pattern() -> re.Pattern[str]:
+    # Compiled on first use: importers that never call linkify (most
+    # templates) should not pay for compiling this pattern.
+    return re.compile(_URL_SOURCE)
+
 
 # Displayed link text is shortened to roughly this many characters.
 _SHORTEN_TARGET = 30
@@ -335,4 +364,4 @@ def linkify(
 
     # Escaping first means everything we emit, including the href, is
     # already safe; the pattern is written for escaped text.
-    return _URL_PATTERN.sub(make_link, xhtml_escape(text))
+    return _url_pattern().sub(make_link, xhtml_escape(text))

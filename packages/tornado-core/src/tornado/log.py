@@ -18,7 +18,6 @@ compact, optionally coloured lines such as
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import sys
 from collections.abc import Mapping
 from string import Template
@@ -235,10 +234,14 @@ def enable_pretty_logging(options: Any = None, logger: logging.Logger | None = N
     logger.setLevel(_level_from_name(options.logging))
 
     if options.log_file_prefix:
+        # Imported here: logging.handlers pulls in socket and pickle, which
+        # importing tornado.log (e.g. through tornado.template) should not.
+        from logging.handlers import RotatingFileHandler, TimedRotatingFileHandler
+
         rotate_mode = options.log_rotate_mode
         channel: logging.Handler
         if rotate_mode == "size":
-            channel = logging.handlers.RotatingFileHandler(
+            channel = RotatingFileHandler(
                 filename=options.log_file_prefix,
                 mode="a",
                 maxBytes=options.log_file_max_size,
@@ -246,7 +249,7 @@ def enable_pretty_logging(options: Any = None, logger: logging.Logger | None = N
                 encoding="utf-8",
             )
         elif rotate_mode == "time":
-            channel = logging.handlers.TimedRotatingFileHandler(
+            channel = TimedRotatingFileHandler(
                 filename=options.log_file_prefix,
                 when=options.log_rotate_when,
                 interval=options.log_rotate_interval,

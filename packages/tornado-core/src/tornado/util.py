@@ -14,14 +14,14 @@ event loop.
 from __future__ import annotations
 
 import builtins
-import inspect
 import re
-import string
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
 from types import CodeType, TracebackType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from datetime import timedelta
 
 __all__ = [
     "ArgReplacer",
@@ -184,7 +184,7 @@ def errno_from_exception(e: BaseException) -> int | None:
     return None
 
 
-_ALPHANUMERIC = frozenset(string.ascii_letters + string.digits)
+_ALPHANUMERIC = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _BACKSLASH_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
@@ -350,6 +350,10 @@ class ArgReplacer:
 
     @staticmethod
     def _positional_names(func: Callable[..., Any]) -> list[str]:
+        # inspect is slow to import and only needed here, so it is not
+        # imported with the module (tornado.template imports us).
+        import inspect
+
         try:
             return inspect.getfullargspec(func).args
         except TypeError:
