@@ -23,6 +23,11 @@ A case is a dict with:
     no loader; ``"dict"``: ``DictLoader(templates, **loader_kwargs)``;
     ``"files"``: the templates are written below a fresh directory and loaded
     with ``Loader(directory, **loader_kwargs)``.  Defaults to ``"dict"``.
+``loader_root``
+    for ``"files"``: the loader's root, relative to the directory the
+    templates are written to (default: that directory).
+``encode_source``
+    for ``"template"``: pass the source as UTF-8 bytes.
 ``template_kwargs`` / ``loader_kwargs``
     keyword arguments of the constructor (``loader_kwargs`` may carry a
     ``namespace``).
@@ -767,6 +772,47 @@ CASES: list[dict[str, Any]] = [
         "args": {"prefix": "p"},
     },
     {
+        "id": "files_include_outside_root",
+        "mode": "files",
+        "templates": {
+            "root/page.html": "[{% include '../outside.html' %}]",
+            "outside.html": "outside",
+        },
+        "loader_root": "root",
+        "main": "page.html",
+        "args": {},
+    },
+    {
+        "id": "files_include_sibling_dir_sharing_prefix",
+        "mode": "files",
+        "templates": {"r/page.html": "[{% include '../rx/a.html' %}]", "rx/a.html": "sibling"},
+        "loader_root": "r",
+        "main": "page.html",
+        "args": {},
+    },
+    {
+        "id": "files_nested_relative_chain",
+        "mode": "files",
+        "templates": {
+            "a/b/page.html": "{% include '../c/part.html' %}",
+            "a/c/part.html": "part({% include 'leaf.html' %})",
+            "a/c/leaf.html": "leaf",
+        },
+        "main": "a/b/page.html",
+        "args": {},
+    },
+    {
+        "id": "dict_absolute_name_not_relative",
+        "mode": "dict",
+        "templates": {
+            "sub/page.html": "{% include '/x.html' %}",
+            "/x.html": "abs",
+            "sub/x.html": "rel",
+        },
+        "main": "sub/page.html",
+        "args": {},
+    },
+    {
         "id": "block_in_plain_template",
         "mode": "template",
         "templates": {"<string>": "a{% block x %}b{{ 1 }}{% end %}c"},
@@ -1205,6 +1251,18 @@ CASES: list[dict[str, Any]] = [
         "args": {},
     },
     {
+        "id": "err_apply_missing_line",
+        "mode": "template",
+        "templates": {"t.html": "{% apply %}\n\nx{% end %}"},
+        "args": {},
+    },
+    {
+        "id": "err_block_missing_name_line",
+        "mode": "template",
+        "templates": {"t.html": "{% block %}\nx\n{% end %}"},
+        "args": {},
+    },
+    {
         "id": "err_block_missing_name",
         "mode": "template",
         "templates": {"t.html": "{% block %}x{% end %}"},
@@ -1475,7 +1533,8 @@ def run_case(template_module: Any, case: dict[str, Any], workdir: str) -> dict[s
                     os.makedirs(os.path.dirname(path), exist_ok=True)
                     with open(path, "wb") as f:
                         f.write(source.encode("utf-8"))
-                loader = template_module.Loader(workdir, **case.get("loader_kwargs", {}))
+                root = os.path.join(workdir, case.get("loader_root", ""))
+                loader = template_module.Loader(root, **case.get("loader_kwargs", {}))
                 tmpl = loader.load(main)
             else:
                 raise AssertionError("unknown mode %r" % mode)

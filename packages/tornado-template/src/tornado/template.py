@@ -207,11 +207,15 @@ _core_xhtml_escape = escape.xhtml_escape
 
 def _escape_xhtml(value: Any) -> Any:
     """Escape ``value`` as ``_escape_with(tornado.escape.xhtml_escape, value)``."""
-    if value.__class__ is str:
+    cls = value.__class__
+    if cls is str:
         try:
             return _html_escape(value).encode("utf-8")
         except UnicodeEncodeError:
             pass
+    elif cls is int or cls is float:
+        # Digits, signs, dots and letters: nothing to escape.
+        return str(value).encode("ascii")
     return _utf8(_core_xhtml_escape(_to_bytes(value)))
 
 
