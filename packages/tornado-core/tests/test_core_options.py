@@ -394,6 +394,15 @@ def test_mockable_with_patch_object(parser: OptionParser) -> None:
     assert parser.port == 80
 
 
+def test_parser_and_mockable_survive_copying(parser: OptionParser) -> None:
+    import copy
+
+    parser.define("port", default=80)
+    assert copy.copy(parser).port == 80
+    mock = copy.copy(parser.mockable())
+    assert mock.port == 80
+
+
 def test_mockable_reuse_is_an_error(parser: OptionParser) -> None:
     parser.define("port", default=80)
     mock = parser.mockable()

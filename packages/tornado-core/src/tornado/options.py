@@ -415,7 +415,11 @@ class _Mockable:
         self.__dict__["_originals"] = {}
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._options, name)
+        # Through __dict__, so a half-built copy raises instead of recursing.
+        options = self.__dict__.get("_options")
+        if options is None:
+            raise AttributeError(name)
+        return getattr(options, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Setting twice would lose the value to restore.
