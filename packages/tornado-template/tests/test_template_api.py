@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 import logging
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tornado import escape, template
 from tornado.template import DictLoader, Loader, ParseError, Template, filter_whitespace
@@ -433,3 +436,21 @@ def test_import_does_not_pull_in_event_loop() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == ""
+
+
+@given(st.one_of(st.text(), st.binary(), st.integers(), st.floats(), st.booleans(), st.none()))
+def test_fast_xhtml_escaper_matches_generic_path_on_any_value(value: Any) -> None:
+    assert _outcome(template._escape_xhtml, value) == _outcome(
+        lambda v: template._escape_with(escape.xhtml_escape, v), value
+    )
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_filter_whitespace_single_leaves_no_runs(text: str) -> None:
+    single = filter_whitespace("single", text)
+    oneline = filter_whitespace("oneline", text)
+    # No two whitespace characters in a row survive oneline, and single
+    # keeps every line break run as exactly one newline.
+    assert not any(a.isspace() and b.isspace() for a, b in itertools.pairwise(oneline))
+    assert "\n\n" not in single and " \n" not in single and "\n " not in single
+    assert single.replace("\n", " ").split() == text.split() == oneline.split()
