@@ -454,3 +454,28 @@ def test_filter_whitespace_single_leaves_no_runs(text: str) -> None:
     assert not any(a.isspace() and b.isspace() for a, b in itertools.pairwise(oneline))
     assert "\n\n" not in single and " \n" not in single and "\n " not in single
     assert single.replace("\n", " ").split() == text.split() == oneline.split()
+
+
+def test_adjacent_text_becomes_one_append() -> None:
+    # Comments split the text into pieces; the generated code joins them.
+    t = Template("a{# x #}b{% comment y %}c{{ 1 }}d")
+    assert t.code.count("_tt_append(b'") == 2
+    assert "_tt_append(b'abc')" in t.code
+    assert t.generate() == b"abc1d"
+
+
+def test_templates_render_concurrently() -> None:
+    t = DictLoader({"row.html": "{% for i in range(n) %}<{{ i }}>{% end %}"}).load("row.html")
+    barrier = threading.Barrier(4)
+    outputs: dict[int, bytes] = {}
+
+    def work(n: int) -> None:
+        barrier.wait()
+        outputs[n] = t.generate(n=n)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outputs == {n: b"".join(b"<%d>" % i for i in range(n)) for n in range(4)}
