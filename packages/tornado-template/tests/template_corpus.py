@@ -813,6 +813,36 @@ CASES: list[dict[str, Any]] = [
         "args": {},
     },
     {
+        "id": "include_of_extending_template",
+        "mode": "dict",
+        "templates": {
+            "page.html": "[{% include 'child.html' %}]",
+            "child.html": "{% extends 'base.html' %}{% block b %}child{% end %}",
+            "base.html": "base({% block b %}{% end %})",
+        },
+        "args": {},
+    },
+    {
+        "id": "extends_twice",
+        "mode": "dict",
+        "templates": {
+            "child.html": "{% extends 'one.html' %}{% extends 'two.html' %}{% block b %}C{% end %}",
+            "one.html": "one[{% block b %}1{% end %}]{% block c %}one-c{% end %}",
+            "two.html": "two[{% block b %}2{% end %}]{% block c %}two-c{% end %}",
+        },
+        "args": {},
+    },
+    {
+        "id": "block_defined_twice_across_levels_in_loop",
+        "mode": "dict",
+        "templates": {
+            "child.html": "{% extends 'mid.html' %}{% block cell %}<{{ v }}>{% end %}",
+            "mid.html": "{% extends 'base.html' %}{% block row %}{% for v in r %}{% block cell %}{{ v }}{% end %}{% end %};{% end %}",
+            "base.html": "{% for r in rows %}{% block row %}{% end %}{% end %}",
+        },
+        "args": {"rows": [[1, "&"], [3]]},
+    },
+    {
         "id": "block_in_plain_template",
         "mode": "template",
         "templates": {"<string>": "a{% block x %}b{{ 1 }}{% end %}c"},
