@@ -70,7 +70,8 @@ def missing_fragments(repo: Repo, since: str | None) -> list[str]:
     problems: list[str] = []
     for name, dist in sorted(repo.distributions.items()):
         src = str(dist.src.relative_to(repo.root)) + "/"
-        touched = sorted(f for f in changed if f.startswith(src))
+        # The empty py.typed marker is packaging, not a change users see.
+        touched = sorted(f for f in changed if f.startswith(src) and not f.endswith("/py.typed"))
         if touched and not fragments_for(repo, name):
             problems.append(
                 f"{name}: {len(touched)} source file(s) changed since "
