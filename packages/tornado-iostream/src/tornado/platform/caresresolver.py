@@ -1,0 +1,103 @@
+"""A `tornado.netutil.Resolver` on the c-ares library (``pip install tornado-iostream[cares]``).
+
+The lookups run on the `IOLoop`: c-ares' sockets are registered with it, so
+no thread is involved.  c-ares does not read every source the system
+resolver does (``/etc/nsswitch.conf``, mDNS), so results may differ from
+`socket.getaddrinfo`'s.
+
+.. deprecated:: 6.2
+   The default resolver is asynchronous now; this one will go away in
+   Tornado 7.0.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pycares  # type: ignore[import-not-found,unused-ignore]
+
+from tornado.concurrent import Future
+from tornado.ioloop import IOLoop
+from tornado.netutil import Resolver, is_valid_ip
+
+__all__ = ["CaresResolver"]
+
+
+class CaresResolver(Resolver):
+    """A `Resolver` that asks DNS servers directly through pycares.
+
+    Pass ``family=AF_INET`` or ``AF_INET6`` to `resolve` to pick one family;
+    with ``AF_UNSPEC`` c-ares returns IPv4 answers if there are any.
+
+    .. versionchanged:: 5.0
+       The ``io_loop`` argument was removed.
+    """
+
+    def initialize(self) -> None:
+        """Create the c-ares channel on the current IOLoop."""
+        self.io_loop = IOLoop.current()
+        self.channel = pycares.Channel(sock_state_cb=self._sock_state_cb)
+        self.fds: dict[int, int] = {}
+
+    def _sock_state_cb(self, fd: int, readable: bool, writable: bool) -> None:
+        # c-ares reports which sockets it wants watched, and for what.
+        state = (IOLoop.READ if readable else 0) | (IOLoop.WRITE if writable else 0)
+        if not state:
+            self.io_loop.remove_handler(fd)
+            self.fds.pop(fd, None)
+        elif fd in self.fds:
+            self.io_loop.update_handler(fd, state)
+            self.fds[fd] = state
+        else:
+            self.io_loop.add_handler(fd, self._handle_events, state)
+            self.fds[fd] = state
+
+    def _handle_events(self, fd: int, events: int) -> None:
+        read_fd = fd if events & IOLoop.READ else pycares.ARES_SOCKET_BAD
+        write_fd = fd if events & IOLoop.WRITE else pycares.ARES_SOCKET_BAD
+        self.channel.process_fd(read_fd, write_fd)
+
+    def close(self) -> None:
+        """Stop watching c-ares' sockets."""
+        for fd in list(self.fds):
+            self.io_loop.remove_handler(fd)
+        self.fds.clear()
+
+    async def resolve(
+        self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[tuple[int, Any]]:
+        """See `Resolver.resolve`.
+
+        Raises `OSError` when c-ares reports an error, or when it answers with
+        a family other than the one requested.
+        """
+        if is_valid_ip(host):
+            addresses = [host]
+        else:
+            future: Future[tuple[Any, Any]] = self.io_loop.asyncio_loop.create_future()
+
+            def done(result: Any, error: Any) -> None:
+                if not future.done():
+                    future.set_result((result, error))
+
+            self.channel.gethostbyname(host, family, done)
+            result, error = await future
+            if error:
+                raise OSError(
+                    "C-Ares returned error %s: %s while resolving %s"
+                    % (error, pycares.errno.strerror(error), host)
+                )
+            addresses = list(result.addresses)
+        addrinfo: list[tuple[int, Any]] = []
+        for address in addresses:
+            if "." in address:
+                address_family = socket.AF_INET
+            elif ":" in address:
+                address_family = socket.AF_INET6
+            else:
+                address_family = socket.AF_UNSPEC
+            if family != socket.AF_UNSPEC and family != address_family:
+                raise OSError("Requested socket family %d but got %d" % (family, address_family))
+            addrinfo.append((address_family, (address, port)))
+        return addrinfo
