@@ -1,0 +1,180 @@
+"""tornado.platform.asyncio: implementations, SelectorThread, deprecated helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent import futures
+from typing import Any
+
+import pytest
+
+import tornado.platform
+from tornado.ioloop import IOLoop
+from tornado.platform.asyncio import (
+    AddThreadSelectorEventLoop,
+    AnyThreadEventLoopPolicy,
+    AsyncIOLoop,
+    AsyncIOMainLoop,
+    SelectorThread,
+    to_asyncio_future,
+    to_tornado_future,
+)
+
+
+def test_platform_package_path_is_extendable() -> None:
+    # Other distributions (tornado-iostream) add modules to tornado.platform.
+    assert isinstance(tornado.platform.__path__, list)
+    assert tornado.platform.__doc__
+
+
+def test_current_on_main_thread_without_loop_creates_one(loop_policy: str) -> None:
+    if IOLoop.current(instance=False) is not None:
+        pytest.skip("a loop is already current on this thread")
+    loop = IOLoop.current()
+    try:
+        assert isinstance(loop, AsyncIOLoop)
+        assert loop.is_current
+        assert IOLoop.current() is loop
+    finally:
+        loop.close()
+    assert IOLoop.current(instance=False) is None
+
+
+def test_asyncio_main_loop_wraps_a_set_loop(loop_policy: str) -> None:
+    aloop = asyncio.new_event_loop()
+    asyncio.set_event_loop(aloop)
+    try:
+        io_loop = IOLoop.current()
+        assert isinstance(io_loop, AsyncIOMainLoop)
+        assert io_loop.asyncio_loop is aloop
+        assert io_loop.run_sync(lambda: to_asyncio_future(asyncio.sleep(0, "x"))) == "x"
+        io_loop.close()
+        assert aloop.is_closed()
+    finally:
+        asyncio.set_event_loop(None)
+        aloop.close()
+
+
+def test_asyncio_main_loop_without_any_loop_raises() -> None:
+    errors: list[BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            AsyncIOMainLoop()
+        except RuntimeError as e:
+            errors.append(e)
+
+    t = threading.Thread(target=in_thread)
+    t.start()
+    t.join()
+    assert len(errors) == 1
+
+
+@pytest.mark.asyncio
+async def test_to_tornado_and_to_asyncio_future() -> None:
+    f: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    assert to_tornado_future(f) is f
+    assert to_asyncio_future(f) is f
+    conc: futures.Future[int] = futures.Future()
+    wrapped = to_asyncio_future(conc)
+    assert isinstance(wrapped, asyncio.Future)
+    conc.set_result(4)
+    assert await wrapped == 4
+
+
+def test_any_thread_event_loop_policy_is_deprecated_and_works() -> None:
+    with pytest.deprecated_call():
+        policy = AnyThreadEventLoopPolicy()
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    def in_thread() -> None:
+        loop = policy.get_event_loop()
+        loops.append(loop)
+        assert policy.get_event_loop() is loop
+        loop.close()
+
+    t = threading.Thread(target=in_thread)
+    t.start()
+    t.join()
+    assert len(loops) == 1 and loops[0].is_closed()
+
+
+# -- SelectorThread ------------------------------------------------------------------
+
+
+@pytest.fixture
+def socket_pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    yield a, b
+    a.close()
+    b.close()
+
+
+@pytest.mark.asyncio
+async def test_selector_thread_dispatches_on_the_loop_thread(
+    socket_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    loop = asyncio.get_running_loop()
+    selector = SelectorThread(loop)
+    a, b = socket_pair
+    received: asyncio.Queue[tuple[bytes, int]] = asyncio.Queue()
+
+    def on_readable(tag: str) -> None:
+        received.put_nowait((a.recv(100), threading.get_ident()))
+
+    try:
+        selector.add_reader(a.fileno(), on_readable, "tag")
+        b.send(b"one")
+        data, thread = await received.get()
+        assert data == b"one"
+        assert thread == threading.get_ident()
+        b.send(b"two")
+        assert (await received.get())[0] == b"two"
+
+        writable: asyncio.Future[None] = loop.create_future()
+
+        def on_writable() -> None:
+            selector.remove_writer(a.fileno())
+            if not writable.done():
+                writable.set_result(None)
+
+        selector.add_writer(a.fileno(), on_writable)
+        await writable
+        assert selector.remove_reader(a.fileno()) is True
+        assert selector.remove_reader(a.fileno()) is False
+    finally:
+        selector.close()
+        selector.close()  # idempotent
+
+
+@pytest.mark.asyncio
+async def test_add_thread_selector_event_loop_backs_an_ioloop(
+    socket_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    real = asyncio.get_running_loop()
+    io_loop = IOLoop.current()
+    wrapper = AddThreadSelectorEventLoop(real)
+    # Route the IOLoop's fd watching through the helper thread, as happens
+    # on Windows' proactor loop.
+    saved = io_loop.selector_loop  # type: ignore[attr-defined]
+    io_loop.selector_loop = wrapper  # type: ignore[attr-defined]
+    a, b = socket_pair
+    got: asyncio.Future[Any] = real.create_future()
+
+    def handler(fileobj: socket.socket, events: int) -> None:
+        io_loop.remove_handler(fileobj)
+        got.set_result((fileobj.recv(10), events))
+
+    try:
+        assert wrapper.time() == pytest.approx(real.time(), abs=1)  # delegated
+        io_loop.add_handler(a, handler, IOLoop.READ)
+        b.send(b"ping")
+        assert await got == (b"ping", IOLoop.READ)
+    finally:
+        io_loop.selector_loop = saved  # type: ignore[attr-defined]
+        wrapper._selector.close()
