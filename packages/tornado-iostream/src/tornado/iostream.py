@@ -517,6 +517,11 @@ class BaseIOStream:
     def _read_loop(self) -> None:
         chunk_size = self.read_chunk_size
         buf = self._read_buffer
+        # A full chunk means more data is probably queued in the kernel.
+        # Reading it ahead into the buffer (up to this bound) lets the next
+        # reads complete without a trip through the event loop each: for
+        # bulk transfers that is worth far more than the extra copy.
+        read_ahead_limit = min(self.max_buffer_size, 16 * chunk_size)
         while True:
             user = self._user_buffer
             if user is not None:
@@ -537,8 +542,21 @@ class BaseIOStream:
             if not data:
                 self.close()
                 return
-            pending = self._read_future is not None
-            if pending and not buf and self._read_kind != _CLOSE:
+            more = len(data) == chunk_size or self._tls_pending()
+            if self._read_future is None:
+                # Read-ahead, or data nobody asked for yet.
+                buf += data
+                if len(buf) > self.max_buffer_size:
+                    gen_log.error("Reached maximum read buffer size")
+                    self.close(exc_info=StreamBufferFullError("Reached maximum read buffer size"))
+                    return
+                if not more or len(buf) >= read_ahead_limit:
+                    # Back-pressure: take no more until a read asks for it.
+                    self._stop_reading()
+                    return
+                continue
+            kind = self._read_kind
+            if not buf and kind != _CLOSE:
                 # Fast path: the chunk alone may be exactly what the read wants.
                 try:
                     size = self._find_read_size(data, False)
@@ -548,28 +566,23 @@ class BaseIOStream:
                     return
                 if size == len(data):
                     self._resolve_read(data)
-                    return
+                    if not more:
+                        return
+                    continue
             buf += data
             if len(buf) > self.max_buffer_size:
                 gen_log.error("Reached maximum read buffer size")
                 self.close(exc_info=StreamBufferFullError("Reached maximum read buffer size"))
                 return
-            if pending:
-                if self._read_kind != _CLOSE:
-                    try:
-                        size = self._find_read_size(buf, True)
-                    except UnsatisfiableReadError as e:
-                        self._unsatisfiable(e)
-                        return
-                    if size is not None:
-                        self._finish_read(size)
-                        return
-            else:
-                # Nobody is reading: stop taking data (back-pressure) until a
-                # read asks for more.
-                self._stop_reading()
-                return
-            if len(data) < chunk_size and not self._tls_pending():
+            if kind != _CLOSE:
+                try:
+                    size = self._find_read_size(buf, True)
+                except UnsatisfiableReadError as e:
+                    self._unsatisfiable(e)
+                    return
+                if size is not None:
+                    self._finish_read(size)
+            if not more:
                 return
 
     # -- writing ---------------------------------------------------------
