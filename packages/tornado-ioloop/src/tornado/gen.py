@@ -304,6 +304,10 @@ class _Runner:
     def _finish(self) -> None:
         self.finished = True
         self.gen = None
+        # Nothing left to keep alive or cancel; unregistering also spares
+        # the loop a callback when the result is set.
+        if self.result_future is not None:
+            self.result_future.remove_done_callback(self._on_result_done)
 
     def _handle_yield(self, yielded: _Yieldable) -> bool:
         """Start waiting for ``yielded``; return True if it is already done."""

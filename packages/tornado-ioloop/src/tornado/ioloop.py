@@ -414,7 +414,7 @@ class IOLoop(Configurable):
         `datetime.timedelta` relative to now.  Returns a handle for
         `remove_timeout`.  Raises `TypeError` for any other deadline type.
         """
-        if isinstance(deadline, numbers.Real):
+        if isinstance(deadline, (float, int, numbers.Real)):
             return self.call_at(float(deadline), callback, *args, **kwargs)
         elif isinstance(deadline, datetime.timedelta):
             return self.call_at(self.time() + deadline.total_seconds(), callback, *args, **kwargs)
