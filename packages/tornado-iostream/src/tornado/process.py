@@ -131,6 +131,18 @@ def task_id() -> int | None:
     return _task_id
 
 
+def _pidfd_open(pid: int) -> int | None:
+    # None where pidfds do not exist (non-Linux, old kernels, seccomp).
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None:
+        return None
+    try:
+        fd: int = pidfd_open(pid)
+    except OSError:
+        return None
+    return fd
+
+
 class Subprocess:
     """`subprocess.Popen` with non-blocking pipes and an awaitable exit.
 
@@ -153,6 +165,7 @@ class Subprocess:
 
     _initialized = False
     _loop: asyncio.AbstractEventLoop | None = None
+    _old_sigchld: Any = signal.SIG_DFL
     _waiting: dict[int, Subprocess] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -202,13 +215,28 @@ class Subprocess:
         """Call ``callback(returncode)`` on the IOLoop when the process exits.
 
         The return code is negative (``-signum``) for a process killed by a
-        signal.  Installs the ``SIGCHLD`` handler if needed (see
-        `Subprocess.initialize`).  Set at most one callback per process.
+        signal.  Set at most one callback per process.
+
+        Exits are noticed through a pidfd (``os.pidfd_open``, Linux 5.3+)
+        watched by the event loop, which needs no signal handler and works
+        on every loop, uvloop included; elsewhere a ``SIGCHLD`` handler is
+        installed (see `Subprocess.initialize`).
         """
         self._exit_callback = callback
-        Subprocess.initialize()
         Subprocess._waiting[self.pid] = self
-        # It may have exited before the handler was installed.
+        pidfd = _pidfd_open(self.pid)
+        if pidfd is None:
+            Subprocess.initialize()
+        else:
+            loop = asyncio.get_running_loop()
+
+            def on_exit() -> None:
+                loop.remove_reader(pidfd)
+                os.close(pidfd)
+                Subprocess._try_cleanup_process(self.pid)
+
+            loop.add_reader(pidfd, on_exit)
+        # It may have exited before anything watched it.
         Subprocess._try_cleanup_process(self.pid)
 
     def wait_for_exit(self, raise_error: bool = True) -> Future[int]:
@@ -233,11 +261,12 @@ class Subprocess:
 
     @classmethod
     def initialize(cls) -> None:
-        """Install the ``SIGCHLD`` handler on the running asyncio loop.
+        """Install the ``SIGCHLD`` handler that reaps exited subprocesses.
 
-        Called by `set_exit_callback`; a no-op when already installed on this
-        loop (it moves to the new loop when the previous one is gone).  Must
-        run on the main thread.  The handler reaps only processes started by
+        Called by `set_exit_callback` where pidfds are unavailable; may be
+        called directly (then both mechanisms run, which is harmless).  A
+        no-op when already installed for the running loop.  Must run on the
+        main thread.  The handler reaps only processes started by
         `Subprocess` that have an exit callback.
 
         .. versionchanged:: 5.0
@@ -248,18 +277,23 @@ class Subprocess:
             return
         if cls._initialized:
             cls.uninitialize()
-        loop.add_signal_handler(signal.SIGCHLD, cls._cleanup)
+
+        def on_sigchld(signum: int, frame: object) -> None:
+            # Runs between bytecodes of whatever the loop is doing: hand the
+            # work to the loop (thread- and signal-safe entry point).
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(cls._cleanup)
+
+        cls._old_sigchld = signal.signal(signal.SIGCHLD, on_sigchld)
         cls._loop = loop
         cls._initialized = True
 
     @classmethod
     def uninitialize(cls) -> None:
-        """Remove the ``SIGCHLD`` handler installed by `initialize`."""
+        """Restore the ``SIGCHLD`` handler that `initialize` replaced."""
         if not cls._initialized:
             return
-        loop = cls._loop
-        if loop is not None and not loop.is_closed():
-            loop.remove_signal_handler(signal.SIGCHLD)
+        signal.signal(signal.SIGCHLD, cls._old_sigchld)
         cls._loop = None
         cls._initialized = False
 
