@@ -57,6 +57,13 @@ class _Selectable(Protocol):
         ...
 
 
+# Python 3.14 deprecates the public policy getter (with a warning on every
+# call) but keeps this private, silent one; older versions only have the former.
+_get_event_loop_policy: Callable[[], asyncio.AbstractEventLoopPolicy] = getattr(
+    asyncio.events, "_get_event_loop_policy", asyncio.get_event_loop_policy
+)
+
+
 def _peek_set_event_loop() -> asyncio.AbstractEventLoop | None:
     """Return the loop set for this thread with `asyncio.set_event_loop`, or None.
 
@@ -65,7 +72,7 @@ def _peek_set_event_loop() -> asyncio.AbstractEventLoop | None:
     what a lookup should do, so the default policy's per-thread slot is read
     directly.  Closed loops count as absent: nothing can run on them.
     """
-    policy = asyncio.get_event_loop_policy()
+    policy = _get_event_loop_policy()
     local = getattr(policy, "_local", None)
     if local is not None:
         loop: asyncio.AbstractEventLoop | None = getattr(local, "_loop", None)

@@ -69,7 +69,9 @@ class BaseAsyncIOLoop(IOLoop):
         self._is_current = False
         self._old_asyncio_loop: asyncio.AbstractEventLoop | None = None
         registry = IOLoop._ioloop_for_asyncio
-        for stale in [loop for loop in registry if loop.is_closed()]:
+        # list() snapshots the keys atomically: other threads may register
+        # their loops at the same time.
+        for stale in [loop for loop in list(registry) if loop.is_closed()]:
             del registry[stale]
         existing = registry.setdefault(asyncio_loop, self)
         if existing is not self:
@@ -315,7 +317,14 @@ def to_asyncio_future(tornado_future: Any) -> asyncio.Future[Any]:
     return future
 
 
-class AnyThreadEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
+with warnings.catch_warnings():
+    # Python 3.14 deprecates policies; the class below is deprecated anyway
+    # but must stay importable without a warning.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    _DefaultEventLoopPolicy = asyncio.DefaultEventLoopPolicy
+
+
+class AnyThreadEventLoopPolicy(_DefaultEventLoopPolicy):
     """An event loop policy that creates a loop on demand in any thread.
 
     asyncio's default policy creates a loop implicitly only on the main thread;
