@@ -5,6 +5,7 @@ Usage: ``python import_time.py MODULE [RUNS]`` prints one JSON result line.
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
