@@ -11,9 +11,11 @@ import asyncio
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any
 
 from _harness import emit
+
 from tornado import gen
 from tornado.ioloop import IOLoop
 from tornado.locks import Lock
@@ -34,7 +36,7 @@ def best_rate(batch: Callable[[], Awaitable[None]], n: int = BATCH) -> float:
 
 
 @gen.coroutine
-def yield_done_future() -> gen.Generator:  # type: ignore[type-arg]
+def yield_done_future() -> Generator[Any, Any, int]:
     future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     future.set_result(1)
     value = yield future
