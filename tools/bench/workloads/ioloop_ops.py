@@ -39,7 +39,7 @@ def best_rate(batch: Callable[[], Awaitable[None]], n: int = BATCH) -> float:
 def yield_done_future() -> Generator[Any, Any, int]:
     future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     future.set_result(1)
-    value = yield future
+    value: int = yield future
     return value
 
 
