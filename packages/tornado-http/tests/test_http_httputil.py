@@ -735,6 +735,17 @@ def test_parse_header() -> None:
     assert httputil._parse_header("text/plain") == ("text/plain", {})
 
 
+def test_parse_header_unterminated_quotes() -> None:
+    assert httputil._parse_header('a; b="unterminated; c=d') == ("a", {"b": "unterminated; c=d"})
+    assert httputil._parse_header('a; b="x\\"; c=d') == ("a", {"b": 'x"; c=d'})
+    assert httputil._parse_header('a; b="x\\\\"; c=d') == ("a", {"b": "x\\", "c": "d"})
+    # An unterminated quote before many parameters swallows them all (one
+    # match, rather than a failed quote rescanned from every later ";").
+    hostile = ";b" * 20_000
+    assert httputil._parse_header('x; a="' + hostile)[1] == {"a": hostile}
+    assert httputil._parse_header('x; a=";b=";c="";d') == ("x", {"a": ";b=", "c": "", "d": ""})
+
+
 def test_encode_header() -> None:
     assert httputil._encode_header("permessage-deflate", {"client_max_window_bits": "15"}) == (
         "permessage-deflate; client_max_window_bits=15"

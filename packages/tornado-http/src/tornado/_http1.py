@@ -58,7 +58,8 @@ functions, so no byte is copied into a second buffer:
 
 * Head: ``data = await stream.read_until_regex(HEAD_END_PATTERN,
   max_bytes=max_header_size)``; a `~tornado.iostream.UnsatisfiableReadError`
-  there means 431.  Then ``parse_request_head(data, ...)`` (server) or
+  there means 431.  A head of nothing but empty lines (a client's stray
+  CRLF after a body, then its next request) is skipped: read again.  Then ``parse_request_head(data, ...)`` (server) or
   ``parse_response_head(data, ...)`` (client), then `request_framing` /
   `response_framing`.  Leading empty lines before a request are skipped by
   `parse_request_head`, which is where a client's stray CRLF after a
@@ -236,15 +237,15 @@ def _split_head(data: bytes, max_header_count: int) -> tuple[str, str]:
     and its header lines joined with LF ("" when there are none)."""
     text = data.decode("latin-1")
     if "\r" in text:
-        # Equal counts mean every CR is followed by LF.
-        if text.count("\r") != text.count("\r\n"):
-            position = re.search(r"\r(?!\n)", text)
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            original = data.decode("latin-1")
+            position = re.search(r"\r(?!\n)", original)
             assert position is not None
             start = max(position.start() - 20, 0)
             raise HTTP1ProtocolError(
-                f"bare CR in message head near {_quote(text[start : position.start() + 20])}"
+                f"bare CR in message head near {_quote(original[start : position.start() + 20])}"
             )
-        text = text.replace("\r\n", "\n")
     if not text.endswith("\n\n"):
         raise HTTP1ProtocolError(
             f"message head does not end with an empty line: {_quote(text[-60:])}"
@@ -300,8 +301,9 @@ def parse_request_head(
     more than one ``Host`` header, or more than ``max_header_count``
     header lines (431).
     """
-    skip = _LEADING_EMPTY_LINES_RE.match(data)
-    if skip is not None and skip.end():
+    if data[:1] in (b"\r", b"\n"):
+        skip = _LEADING_EMPTY_LINES_RE.match(data)
+        assert skip is not None  # the pattern matches the empty string
         data = data[skip.end() :]
     start_line, block = _split_head(data, max_header_count)
     match = _REQUEST_LINE_RE.fullmatch(start_line)

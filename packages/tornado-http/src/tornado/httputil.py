@@ -991,7 +991,10 @@ def _parse_multipart_part(
 
 # One parameter of a header value: ``; name=token`` or ``; name="quoted"``
 # (a quoted string may hold escaped characters and semicolons).
-_PARAM_RE = re.compile(r';\s*([^\s=;]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^;]*))?', re.DOTALL)
+# An unterminated quoted string runs to the end of the line instead of
+# failing: a failed quote would be rescanned from every later ";", which is
+# quadratic on input like ';a=";a=";a="...'.
+_PARAM_RE = re.compile(r';\s*([^\s=;]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;]*)))?', re.DOTALL)
 _QUOTED_PAIR_RE = re.compile(r"\\(.)", re.DOTALL)
 
 
@@ -1011,13 +1014,13 @@ def _parse_header(line: str) -> tuple[str, dict[str, str]]:
     extended: list[tuple[str, str]] = []
     for match in _PARAM_RE.finditer(";" + rest):
         name = match.group(1).lower()
-        raw = match.group(2)
-        if raw is None:
-            value = ""
-        elif len(raw) >= 2 and raw[0] == raw[-1] == '"':
-            value = _QUOTED_PAIR_RE.sub(r"\1", raw[1:-1])
+        quoted, plain = match.group(2, 3)
+        if quoted is not None:
+            value = _QUOTED_PAIR_RE.sub(r"\1", quoted)
+        elif plain is not None:
+            value = plain.strip()
         else:
-            value = raw.strip()
+            value = ""
         if name.endswith("*"):
             extended.append((name, value))
         else:
