@@ -654,7 +654,7 @@ def test_trailing_data_after_upgrade_request() -> None:
 def client_events(
     data: bytes, *methods: str, chunks: list[bytes] | None = None, **limits: int
 ) -> list[object]:
-    parser = HTTP1Parser("client", **limits)  # type: ignore[arg-type]
+    parser = HTTP1Parser("client", **limits)
     for method in methods:
         parser.expect_response(method)
     return drive(parser, chunks if chunks is not None else [data])

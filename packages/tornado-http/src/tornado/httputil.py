@@ -167,6 +167,9 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     def __init__(self, arg: Mapping[str, str], /) -> None: ...
 
     @overload
+    def __init__(self, arg: Iterable[tuple[str, str]], /) -> None: ...
+
+    @overload
     def __init__(self, *args: tuple[str, str]) -> None: ...
 
     @overload
