@@ -239,6 +239,9 @@ class BaseIOStream:
         # Where to resume the delimiter search, so a long line is scanned once.
         self._read_scan_from = 0
         self._user_buffer: memoryview | None = None
+        # Allocated on the first read-ahead only: idle connections do not
+        # pay for it.
+        self._scratch: memoryview | None = None
         self._user_buffer_filled = 0
         self._connect_future: Future[Any] | None = None
         self._ssl_connect_future: Future[Any] | None = None
@@ -536,6 +539,29 @@ class BaseIOStream:
                     self._finish_into()
                     return
                 continue
+            if self._read_future is None:
+                # Read-ahead, or data nobody asked for yet: it goes to the
+                # buffer anyway, so receive into a reusable scratch area
+                # rather than allocating a new bytes object per chunk.
+                scratch = self._scratch
+                if scratch is None or scratch.nbytes != chunk_size:
+                    scratch = self._scratch = memoryview(bytearray(chunk_size))
+                count = self.read_from_fd(scratch)
+                if count is None:
+                    return
+                if count == 0:
+                    self.close()
+                    return
+                buf += scratch[:count]
+                if len(buf) > self.max_buffer_size:
+                    gen_log.error("Reached maximum read buffer size")
+                    self.close(exc_info=StreamBufferFullError("Reached maximum read buffer size"))
+                    return
+                if len(buf) >= read_ahead_limit or (count < chunk_size and not self._tls_pending()):
+                    # Back-pressure: take no more until a read asks for it.
+                    self._stop_reading()
+                    return
+                continue
             data = self._receive(chunk_size)
             if data is None:
                 return
@@ -543,18 +569,6 @@ class BaseIOStream:
                 self.close()
                 return
             more = len(data) == chunk_size or self._tls_pending()
-            if self._read_future is None:
-                # Read-ahead, or data nobody asked for yet.
-                buf += data
-                if len(buf) > self.max_buffer_size:
-                    gen_log.error("Reached maximum read buffer size")
-                    self.close(exc_info=StreamBufferFullError("Reached maximum read buffer size"))
-                    return
-                if not more or len(buf) >= read_ahead_limit:
-                    # Back-pressure: take no more until a read asks for it.
-                    self._stop_reading()
-                    return
-                continue
             kind = self._read_kind
             if not buf and kind != _CLOSE:
                 # Fast path: the chunk alone may be exactly what the read wants.
