@@ -93,6 +93,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
 from tornado.httputil import (
@@ -960,42 +961,44 @@ class HTTP1Parser:
 # Output.
 
 _TOKEN_RE = re.compile(_TOKEN)
-# Names joined with ":" (not a token character) are all tokens exactly when
-# this matches, so every name is checked in one call.
-_TOKEN_LIST_RE = re.compile(rf"{_TOKEN}(?::{_TOKEN})*")
 # What no header value, reason phrase or target may contain: controls other
 # than HTAB (CR and LF among them: header injection) and DEL.
 _UNSAFE_CHAR_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _TARGET_RE = re.compile(r"[\x21-\x7e\x80-\xff]+")
+# Every byte but the controls (HTAB aside) and DEL.  Deleting these from a
+# serialised head (bytes.translate, one C pass) leaves exactly its CRLF line
+# ends, unless some value smuggled in a CR, LF, NUL or other control.
+_HEAD_SAFE_BYTES = bytes([0x09, *range(0x20, 0x7F), *range(0x80, 0x100)])
+# Header names already checked to be tokens.  Applications send the same
+# few names on every response, so most heads need no name check at all; the
+# set stops growing at a fixed size.
+_VALID_NAMES: set[str] = set()
+_VALID_NAMES_MAX = 1000
+
+
+def _check_names(names: Iterable[str]) -> None:
+    for name in names:
+        if name not in _VALID_NAMES:
+            if _TOKEN_RE.fullmatch(name) is None:
+                raise ValueError(f"invalid header name {name!r}")
+            if len(_VALID_NAMES) < _VALID_NAMES_MAX:
+                _VALID_NAMES.add(name)
 
 
 def _serialize_fields(first_line: str, headers: HTTPHeaders) -> bytes:
     lists = headers._lists
-    if lists:
-        joined_names = ":".join(lists)
-        # The count catches a ":" inside a name, which the regex would take
-        # for a separator.
-        if (
-            _TOKEN_LIST_RE.fullmatch(joined_names) is None
-            or joined_names.count(":") != len(lists) - 1
-        ):
-            bad = next(name for name in lists if _TOKEN_RE.fullmatch(name) is None)
-            raise ValueError(f"invalid header name {bad!r}")
-        lines = [first_line]
-        for name, values in lists.items():
-            for value in values:
-                lines.append(f"{name}: {value}")
-        # HTAB is allowed in values, so it can join them for one check.
-        if _UNSAFE_CHAR_RE.search("\t".join(lines)) is not None:
-            bad_line = next(line for line in lines[1:] if _UNSAFE_CHAR_RE.search(line))
-            raise ValueError(f"unsafe character (CR, LF, NUL or control) in header {bad_line!r}")
-        lines.append("\r\n")
-        text = "\r\n".join(lines)
-    else:
-        text = first_line + "\r\n\r\n"
-    # Header values are latin-1 on the wire; others raise UnicodeEncodeError,
-    # a ValueError.
-    return text.encode("latin-1")
+    if not _VALID_NAMES.issuperset(lists):
+        _check_names(lists)
+    lines = [first_line]
+    lines += [f"{name}: {value}" for name, values in lists.items() for value in values]
+    lines.append("\r\n")
+    # Header values are latin-1 on the wire; other characters raise
+    # UnicodeEncodeError, a ValueError.
+    wire = "\r\n".join(lines).encode("latin-1")
+    if wire.translate(None, _HEAD_SAFE_BYTES) != b"\r\n" * len(lines):
+        bad = next((line for line in lines[1:-1] if _UNSAFE_CHAR_RE.search(line)), first_line)
+        raise ValueError(f"unsafe character (CR, LF, NUL or control) in header {bad!r}")
+    return wire
 
 
 def serialize_request_head(start_line: RequestStartLine, headers: HTTPHeaders) -> bytes:
