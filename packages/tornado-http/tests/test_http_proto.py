@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections.abc import Iterable
 
 import pytest
@@ -1086,3 +1088,45 @@ def test_serialized_heads_always_reparse(name: str, prefix: str, suffix: str) ->
         return
     _, parsed = h1.parse_response_head(wire)
     assert parsed.get_list(name) == [value]
+
+
+# ---------------------------------------------------------------------------
+# gzip bodies
+
+
+@given(st.binary(max_size=5000), st.lists(st.integers(0, 10_000), max_size=8))
+def test_gzip_decoder_roundtrip_any_split(body: bytes, cuts: list[int]) -> None:
+    decoder = h1.GzipBodyDecoder(chunk_size=100)
+    out = []
+    for piece in split_at(gzip.compress(body), cuts):
+        for inflated in decoder.decompress(piece):
+            assert 0 < len(inflated) <= 100
+            out.append(inflated)
+    out.append(decoder.flush())
+    assert b"".join(out) == body
+
+
+def test_gzip_bomb_is_stopped_at_the_limit() -> None:
+    bomb = gzip.compress(b"\0" * 50_000_000, compresslevel=9)
+    assert len(bomb) < 100_000
+    decoder = h1.GzipBodyDecoder(max_body_size=1_000_000, chunk_size=65536)
+    inflated = 0
+    with pytest.raises(HTTP1ProtocolError) as info:
+        for piece in decoder.decompress(bomb):
+            inflated += len(piece)
+    assert info.value.status_code == 413
+    assert inflated <= 1_000_000
+
+
+def test_gzip_body_at_the_limit_is_accepted() -> None:
+    decoder = h1.GzipBodyDecoder(max_body_size=1000)
+    data = b"".join(decoder.decompress(gzip.compress(b"x" * 1000))) + decoder.flush()
+    assert data == b"x" * 1000
+
+
+def test_gzip_decoder_rejects_garbage() -> None:
+    decoder = h1.GzipBodyDecoder()
+    with pytest.raises(HTTP1ProtocolError) as info:
+        list(decoder.decompress(b"this is not gzip"))
+    assert info.value.status_code == 400
+    assert isinstance(info.value.__cause__, zlib.error)

@@ -66,9 +66,9 @@ functions, so no byte is copied into a second buffer:
   previous body ends up.
 * ``Framing("length", n)``: read ``stream.read_bytes(min(n, chunk_size),
   partial=True)`` until *n* bytes have come, handing each piece to the
-  delegate's ``data_received`` (and a gzip decompressor in front of it
-  when ``decompress`` is on, which checks the inflated size against
-  ``max_body_size`` as it goes).
+  delegate's ``data_received`` (through a `GzipBodyDecoder` when
+  ``decompress`` is on and the body says ``Content-Encoding: gzip``; it
+  checks the inflated size against ``max_body_size`` as it goes).
 * ``Framing("chunked")``: loop: ``line = await stream.read_until(b"\\r\\n",
   max_bytes=MAX_CHUNK_LINE_SIZE)``, ``size, ext = parse_chunk_size_line(line)``
   (count ``ext`` against the extension budget and ``size`` against
@@ -92,8 +92,9 @@ functions, so no byte is copied into a second buffer:
 from __future__ import annotations
 
 import re
+import zlib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Literal, NamedTuple
 
 from tornado.httputil import (
@@ -104,6 +105,7 @@ from tornado.httputil import (
     ResponseStartLine,
     _headers_from_trusted_lines,
 )
+from tornado.util import GzipDecompressor
 
 __all__ = [
     "HEAD_END_PATTERN",
@@ -117,6 +119,7 @@ __all__ = [
     "Data",
     "EndOfMessage",
     "Framing",
+    "GzipBodyDecoder",
     "HTTP1Parser",
     "HTTP1ProtocolError",
     "IncompleteMessageError",
@@ -955,6 +958,54 @@ class HTTP1Parser:
         if framing.kind == "close":
             return UntilCloseReader(self.max_body_size)
         return ContentLengthReader(0)
+
+
+# ---------------------------------------------------------------------------
+# Content-Encoding: gzip bodies.
+
+
+class GzipBodyDecoder:
+    """Inflates a gzip-encoded body as its pieces arrive, without ever
+    holding more than ``chunk_size`` inflated bytes per step, and refuses
+    it once it inflates past ``max_body_size`` (a decompression bomb is
+    stopped after at most ``max_body_size`` bytes, not inflated whole).
+    """
+
+    def __init__(self, max_body_size: int | None = None, chunk_size: int = 65536) -> None:
+        """Set the limit on the inflated size and the largest piece returned."""
+        self._decompressor = GzipDecompressor()
+        self._max_body_size = max_body_size
+        self._chunk_size = chunk_size
+        self._inflated = 0
+
+    def _account(self, piece: bytes) -> bytes:
+        self._inflated += len(piece)
+        if self._max_body_size is not None and self._inflated > self._max_body_size:
+            raise HTTP1ProtocolError(
+                f"decompressed body exceeds {self._max_body_size} bytes", status_code=413
+            )
+        return piece
+
+    def decompress(self, data: bytes) -> Iterator[bytes]:
+        """Yield the inflated pieces (each at most ``chunk_size`` bytes) of
+        the next piece of the encoded body.  Raises `HTTP1ProtocolError`:
+        400 for data that is not gzip, 413 past ``max_body_size``."""
+        while data:
+            try:
+                piece = self._decompressor.decompress(data, self._chunk_size)
+            except zlib.error as e:
+                raise HTTP1ProtocolError(f"invalid gzip body: {e}") from e
+            data = self._decompressor.unconsumed_tail
+            if piece:
+                yield self._account(piece)
+
+    def flush(self) -> bytes:
+        """Return the last inflated bytes at the end of the body; raises as
+        `decompress`."""
+        try:
+            return self._account(self._decompressor.flush())
+        except zlib.error as e:
+            raise HTTP1ProtocolError(f"invalid gzip body: {e}") from e
 
 
 # ---------------------------------------------------------------------------
