@@ -335,9 +335,9 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     __copy__ = copy
 
     def __str__(self) -> str:
-        """The headers as an HTTP header block, one ``Name: value`` line
-        (ending with CRLF) per value."""
-        return "".join(f"{name}: {value}\r\n" for name, value in self.get_all())
+        """The headers as text, one ``Name: value`` line (ending with LF, as
+        Tornado has always written it) per value; `parse` reads it back."""
+        return "".join(f"{name}: {value}\n" for name, value in self.get_all())
 
     __unicode__ = __str__
 
