@@ -58,12 +58,16 @@ functions, so no byte is copied into a second buffer:
 
 * Head: ``data = await stream.read_until_regex(HEAD_END_PATTERN,
   max_bytes=max_header_size)``; a `~tornado.iostream.UnsatisfiableReadError`
-  there means 431.  A head of nothing but empty lines (a client's stray
-  CRLF after a body, then its next request) is skipped: read again.  Then ``parse_request_head(data, ...)`` (server) or
+  there means 431.  Then ``parse_request_head(data, ...)`` (server) or
   ``parse_response_head(data, ...)`` (client), then `request_framing` /
-  `response_framing`.  Leading empty lines before a request are skipped by
-  `parse_request_head`, which is where a client's stray CRLF after a
-  previous body ends up.
+  `response_framing`.  `parse_request_head` skips empty lines before the
+  request line (a client's stray CRLF after a previous body); a "head"
+  that is nothing but empty lines (``not data.strip(b"\\r\\n")``) should
+  just be read again.
+* Building the `~tornado.httputil.HTTPServerRequest` can raise
+  `~tornado.httputil.HTTPInputError` (too many query arguments), and so
+  can ``request._parse_body()`` (malformed or over-limit form body): both
+  are 400 answers.
 * ``Framing("length", n)``: read ``stream.read_bytes(min(n, chunk_size),
   partial=True)`` until *n* bytes have come, handing each piece to the
   delegate's ``data_received`` (through a `GzipBodyDecoder` when
