@@ -95,9 +95,12 @@ def test_single_distribution_pulls_exactly_its_closure(
     venv.install(name)
     expected = closure(repo.declared_graph(), name) | {name}
     assert set(_ours(venv.installed(), repo)) == expected
-    # Every module the closure ships imports from the installed wheels.
+    # Every module the closure ships imports from the installed wheels; the
+    # modules of optional extras are at least found (their extra is not installed).
     modules = sorted(m for d in expected for m in repo.distributions[d].module_names())
-    if modules:
-        venv.run(
-            "import importlib\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules)
-        )
+    plain = [m for m in modules if m not in design.OPTIONAL_EXTRA_MODULES]
+    extras = [m for m in modules if m in design.OPTIONAL_EXTRA_MODULES]
+    code = "import importlib, importlib.util\n"
+    code += "".join(f"importlib.import_module({m!r})\n" for m in plain)
+    code += "".join(f"assert importlib.util.find_spec({m!r}) is not None\n" for m in extras)
+    venv.run(code)

@@ -19,6 +19,7 @@ the rule holds.  The rules are:
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,9 +38,6 @@ from tools.repo import (
 from tools.versioning import version_info_for
 
 Rule = Callable[[Repo], list[str]]
-
-#: Names that ``tornado/__init__.py`` itself defines (``from tornado import version``).
-_NAMESPACE_ATTRIBUTES = frozenset({"version", "version_info"})
 
 
 def _rel(repo: Repo, path: Path) -> str:
@@ -119,7 +117,24 @@ def check_graph(repo: Repo) -> list[str]:
     return problems
 
 
-def _owner_of(module: str, owners: dict[str, list[str]]) -> str | None:
+def _namespace_attributes(repo: Repo) -> set[str]:
+    """Top-level names that ``tornado/__init__.py`` defines (``from tornado import version``)."""
+    owner = repo.distributions.get(design.NAMESPACE_OWNER)
+    init = owner.src / NAMESPACE / "__init__.py" if owner else None
+    if init is None or not init.is_file():
+        return set()
+    names: set[str] = set()
+    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _owner_of(
+    module: str, owners: dict[str, list[str]], namespace_attributes: set[str]
+) -> str | None:
     """The distribution that provides *module* or its nearest shipped parent package."""
     parts = module.split(".")
     # Stop above the bare namespace: `tornado.httputil` is not "provided" by
@@ -129,7 +144,7 @@ def _owner_of(module: str, owners: dict[str, list[str]]) -> str | None:
         if candidates:
             return candidates[0]
         parts.pop()
-    if module == NAMESPACE or module.split(".")[1] in _NAMESPACE_ATTRIBUTES:
+    if module == NAMESPACE or module.split(".")[1] in namespace_attributes:
         return design.NAMESPACE_OWNER
     return None
 
@@ -137,11 +152,12 @@ def _owner_of(module: str, owners: dict[str, list[str]]) -> str | None:
 def _uses(repo: Repo, dist: Distribution, files: list[Path]) -> dict[str, list[str]]:
     """Map each distribution that *files* import from to "file:line module" references."""
     owners = repo.module_owners()
+    attributes = _namespace_attributes(repo)
     used: dict[str, list[str]] = {}
     for f in files:
         src_root = dist.src if f.is_relative_to(dist.src) else None
         for ref in tornado_imports(f, src_root):
-            owner = _owner_of(ref.module, owners)
+            owner = _owner_of(ref.module, owners, attributes)
             where = f"{_rel(repo, ref.file)}:{ref.lineno} imports {ref.module}"
             used.setdefault(owner or f"<nobody ships {ref.module}>", []).append(where)
     return used
@@ -209,10 +225,23 @@ def check_ownership(repo: Repo) -> list[str]:
                     f"which owns {package.replace('.', '/')}/__init__.py"
                 )
     for init in (repo.root / "packages").glob("*/src/tornado/**/__init__.py"):
-        text = init.read_text(encoding="utf-8")
-        if "extend_path" not in text:
+        if not _extends_path(init):
             problems.append(f"{_rel(repo, init)} must extend __path__ (pkgutil style)")
     return problems
+
+
+def _extends_path(init: Path) -> bool:
+    """True if *init* assigns ``__path__`` from a call that is given ``__path__`` and ``__name__``."""
+    for node in ast.walk(ast.parse(init.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__path__" for t in node.targets)
+            and isinstance(node.value, ast.Call)
+        ):
+            names = {a.id for a in node.value.args if isinstance(a, ast.Name)}
+            if {"__path__", "__name__"} <= names:
+                return True
+    return False
 
 
 def check_files(repo: Repo) -> list[str]:

@@ -36,3 +36,10 @@ DESIGN_DEPENDENCIES: dict[str, tuple[str, ...]] = {
         "tornado-testing",
     ),
 }
+
+
+#: Modules that need an optional extra's third-party package to import.
+OPTIONAL_EXTRA_MODULES: dict[str, str] = {
+    "tornado.platform.caresresolver": "cares",
+    "tornado.curl_httpclient": "curl",
+}

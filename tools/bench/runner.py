@@ -51,6 +51,13 @@ SUITES: dict[str, list[Workload]] = {
         Workload("ioloop_ops.py", ("asyncio",), needs=("tornado.ioloop",)),
         Workload("ioloop_ops.py", ("uvloop",), needs=("tornado.ioloop",)),
     ],
+    "iostream": [
+        Workload(
+            "iostream_echo.py",
+            ("tornado",),
+            needs=("tornado.iostream", "tornado.tcpserver", "tornado.tcpclient"),
+        ),
+    ],
     "import": [
         Workload("import_time.py", ("tornado.template",), needs=("tornado.template",)),
         Workload("import_time.py", ("tornado.web",), needs=("tornado.web",)),

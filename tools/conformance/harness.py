@@ -80,12 +80,15 @@ def test_modules(upstream: Path) -> list[str]:
     )
 
 
+# find_spec locates a module without running it, so modules of optional
+# extras (caresresolver without pycares) are located all the same.
 _WHERE = """
-import importlib, json, sys
+import importlib.util, json, sys
 out = {}
 for name in sys.argv[1:]:
     try:
-        out[name] = importlib.import_module(name).__file__
+        spec = importlib.util.find_spec(name)
+        out[name] = spec.origin if spec and spec.origin else "NOT FOUND"
     except Exception as e:
         out[name] = "ERROR " + repr(e)
 print(json.dumps(out))

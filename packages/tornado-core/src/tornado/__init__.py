@@ -6,7 +6,28 @@ distribution.  The other distributions (``tornado-ioloop``, ``tornado-web``,
 so that editable installs from separate source folders merge as well.
 """
 
-__path__ = __import__("pkgutil").extend_path(__path__, __name__)
+import os as _os
+import sys as _sys
+
+
+def _extend_namespace_path(path: list[str], name: str) -> list[str]:
+    """Add every ``<sys.path entry>/<name as folders>`` to *path* (pkgutil style).
+
+    This is what `pkgutil.extend_path` does for plain folders, written out
+    because importing `pkgutil` (and the `typing` module it pulls in) would
+    double the import time of ``tornado.template``.  Zip and ``.pkg``
+    entries are not supported: our distributions install as folders.
+    ``tornado.platform`` (owned by tornado-ioloop) uses it as well.
+    """
+    parts = name.split(".")
+    for entry in _sys.path:
+        candidate = _os.path.join(entry or _os.curdir, *parts)
+        if candidate not in path and _os.path.isdir(candidate):
+            path.append(candidate)
+    return path
+
+
+__path__ = _extend_namespace_path(__path__, __name__)
 
 #: The version of this release as a string, e.g. ``"7.0.0"``.
 version = "7.0.0.dev0"

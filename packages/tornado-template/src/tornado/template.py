@@ -83,9 +83,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import datetime
-import html
 import keyword
-import linecache
 import os.path
 import posixpath
 import re
@@ -94,7 +92,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn, TypeAlias
 
 from tornado import escape
-from tornado.log import app_log
 from tornado.util import ObjectDict, exec_in
 
 __all__ = [
@@ -201,7 +198,18 @@ def _escape_with(function: Callable[[bytes], Any], value: Any) -> Any:
     return _utf8(function(_to_bytes(value)))
 
 
-_html_escape = html.escape
+def _html_escape(text: str) -> str:
+    # What html.escape does, written out: importing html (and its entity
+    # table) would cost more than the rest of this module's imports.
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+    )
+
+
 _core_xhtml_escape = escape.xhtml_escape
 
 
@@ -321,6 +329,10 @@ class Template:
             # ``from __future__`` flags.
             self.compiled = compile(self.code, self._code_filename, "exec", dont_inherit=True)
         except Exception:
+            # Imported here: logging is only needed on this error path, and
+            # keeping it out of `import tornado.template` halves import time.
+            from tornado.log import app_log
+
             app_log.error("%s code:\n%s", self.name, _format_code(self.code).rstrip())
             raise
 
@@ -354,8 +366,15 @@ class Template:
         execute: Callable[[], bytes] = namespace["_tt_execute"]
         # Another template with the same name may have left its generated
         # source in linecache; drop it so a traceback shows ours.
-        linecache.cache.pop(self._code_filename, None)
+        _linecache_cache().pop(self._code_filename, None)
         return execute()
+
+
+def _linecache_cache() -> dict[str, Any]:
+    """linecache's cache, imported on first render rather than at import time."""
+    import linecache
+
+    return linecache.cache
 
 
 class BaseLoader:

@@ -7,4 +7,6 @@ their portions merge, also when installed editable from separate source
 folders.
 """
 
-__path__ = __import__("pkgutil").extend_path(__path__, __name__)
+from tornado import _extend_namespace_path
+
+__path__ = _extend_namespace_path(__path__, __name__)
