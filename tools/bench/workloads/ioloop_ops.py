@@ -76,10 +76,10 @@ async def lock_cycles() -> None:
             pass
 
 
-async def callbacks_same_thread() -> None:
-    loop = IOLoop.current()
-    done = asyncio.get_running_loop().create_future()
-    remaining = BATCH
+def countdown(n: int) -> tuple[asyncio.Future[None], Callable[[], None]]:
+    """A future that completes after the returned callback has run *n* times."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    remaining = n
 
     def tick() -> None:
         nonlocal remaining
@@ -87,6 +87,12 @@ async def callbacks_same_thread() -> None:
         if remaining == 0:
             done.set_result(None)
 
+    return done, tick
+
+
+async def callbacks_same_thread() -> None:
+    loop = IOLoop.current()
+    done, tick = countdown(BATCH)
     for _ in range(BATCH):
         loop.add_callback(tick)
     await done
@@ -94,14 +100,7 @@ async def callbacks_same_thread() -> None:
 
 async def callbacks_other_thread() -> None:
     loop = IOLoop.current()
-    done = asyncio.get_running_loop().create_future()
-    remaining = BATCH
-
-    def tick() -> None:
-        nonlocal remaining
-        remaining -= 1
-        if remaining == 0:
-            done.set_result(None)
+    done, tick = countdown(BATCH)
 
     def feed() -> None:
         for _ in range(BATCH):
