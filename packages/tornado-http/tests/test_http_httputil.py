@@ -814,3 +814,10 @@ def test_get_content_range() -> None:
     assert httputil._get_content_range(None, 1, 4) == "bytes 0-0/4"
     assert httputil._get_content_range(1, 3, 4) == "bytes 1-2/4"
     assert httputil._get_content_range(None, None, 4) == "bytes 0-3/4"
+
+
+def test_content_encoding_of_non_form_body_ignored() -> None:
+    # Only form bodies are parsed, so only they can be refused for a coding.
+    headers = HTTPHeaders({"Content-Encoding": "gzip"})
+    assert _args_files("application/octet-stream", b"\x1f\x8b", headers) == ({}, {})
+    assert _args_files("", b"\x1f\x8b", headers) == ({}, {})

@@ -860,12 +860,17 @@ def parse_body_arguments(
     has the values transcoded to UTF-8) and ``multipart/form-data``
     (`parse_multipart_form_data`).  Other content types are ignored.
 
-    Raises `HTTPInputError` (after logging one warning) when the body has a
-    ``Content-Encoding`` other than identity, is malformed, or breaks a
+    Raises `HTTPInputError` (after logging one warning) when a form body has
+    a ``Content-Encoding`` other than identity, is malformed, or breaks a
     limit of ``config`` (by default the one set by `set_parse_body_config`).
     """
     if config is None:
         config = _default_config
+    is_form = content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+    if not is_form:
+        # Only form bodies are parsed; any other body (whatever its coding)
+        # is the application's business.
+        return
     try:
         encoding = headers.get("Content-Encoding", "identity") if headers else "identity"
         if encoding.strip().lower() != "identity":
