@@ -64,6 +64,9 @@ class Connection:
         lines += [f"{name}: {value}" for name, value in pairs]
         if body is not None:
             lines.append(f"Content-Length: {len(body)}")
+            if not any(name.lower() == "content-type" for name, _ in pairs):
+                # As curl -d does: a body without a type is a form.
+                lines.append("Content-Type: application/x-www-form-urlencoded")
         data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
         await self.send(data)
         return await self.read_response(method)

@@ -1,0 +1,189 @@
+"""StaticFileHandler and static_url through a real server: path safety,
+ranges, conditional requests, versioned URLs, streaming."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tornado.web import Application, RequestHandler, StaticFileHandler
+
+pytestmark = pytest.mark.asyncio
+
+CONTENT = b"0123456789abcdefghij"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """root/ with files; a secret next to (outside) the root."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "hello.txt").write_bytes(CONTENT)
+    (root / "style.css").write_text("body { color: red }")
+    (root / "robots.txt").write_text("User-agent: *")
+    (root / "sub").mkdir()
+    (root / "sub" / "index.html").write_text("<p>sub index</p>")
+    (root / "evil.example").mkdir()
+    (root / "evil.example" / "index.html").write_text("inner")
+    (root / "big.bin").write_bytes(os.urandom(300_000))
+    (tmp_path / "secret.txt").write_text("top secret")
+    (tmp_path / "rootsibling").mkdir()
+    (tmp_path / "rootsibling" / "x.txt").write_text("sibling")
+    return root
+
+
+class StaticUrlHandler(RequestHandler):
+    def get(self) -> None:
+        self.write(self.static_url(self.get_argument("path")))
+
+
+def static_app(root: Path) -> Application:
+    return Application(
+        [
+            (r"/url", StaticUrlHandler),
+            (
+                r"/files/(.*)",
+                StaticFileHandler,
+                {"path": str(root), "default_filename": "index.html"},
+            ),
+        ],
+        static_path=str(root),
+    )
+
+
+async def test_serves_file_with_headers(serve: Any, site: Path) -> None:
+    client = await serve(static_app(site))
+    response = await client.fetch("/static/hello.txt")
+    assert response.code == 200
+    assert response.body == CONTENT
+    assert response.headers["Content-Type"] == "text/plain"
+    assert response.headers["Accept-Ranges"] == "bytes"
+    assert response.headers["Content-Length"] == str(len(CONTENT))
+    assert response.headers["Etag"] == '"%s"' % hashlib.sha512(CONTENT).hexdigest()
+    assert "Last-Modified" in response.headers
+    assert "Cache-Control" not in response.headers
+    assert (await client.fetch("/robots.txt")).body == b"User-agent: *"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../secret.txt",
+        "/static/%2e%2e/secret.txt",
+        "/static/..%2fsecret.txt",
+        "/static/sub/../../secret.txt",
+        "/static/../rootsibling/x.txt",
+        "/files//etc/passwd",
+        "/static//etc/passwd",
+    ],
+)
+async def test_refuses_paths_outside_the_root(serve: Any, site: Path, path: str) -> None:
+    client = await serve(static_app(site))
+    response = await client.fetch(path)
+    assert response.code == 403, response
+    assert b"secret" not in response.body
+    assert b"sibling" not in response.body
+    assert b"root:" not in response.body
+
+
+async def test_refuses_protocol_relative_redirect(serve: Any, site: Path) -> None:
+    client = await serve(
+        Application(
+            [(r"/(.*)", StaticFileHandler, {"path": str(site), "default_filename": "index.html"})]
+        )
+    )
+    for path in ("//evil.example", "//evil.example/..", "///evil.example"):
+        response = await client.fetch(path)
+        assert response.code == 403, (path, response)
+        assert "Location" not in response.headers
+    # An ordinary folder URL is still redirected to add its slash.
+    response = await client.fetch("/sub")
+    assert (response.code, response.headers["Location"]) == (301, "/sub/")
+    assert (await client.fetch("/sub/")).body == b"<p>sub index</p>"
+
+
+async def test_missing_file_and_folder_without_default(serve: Any, site: Path) -> None:
+    client = await serve(static_app(site))
+    assert (await client.fetch("/static/nope.txt")).code == 404
+    assert (await client.fetch("/static/sub")).code == 403
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "body", "content_range"),
+    [
+        ("bytes=0-4", 206, CONTENT[0:5], "bytes 0-4/20"),
+        ("bytes=5-", 206, CONTENT[5:], "bytes 5-19/20"),
+        ("bytes=-3", 206, CONTENT[-3:], "bytes 17-19/20"),
+        ("bytes=-100", 200, CONTENT, None),
+        ("bytes=0-100", 200, CONTENT, None),
+        ("bytes=10-10", 206, CONTENT[10:11], "bytes 10-10/20"),
+        ("bytes=20-", 416, b"", "bytes */20"),
+        ("bytes=-0", 416, b"", "bytes */20"),
+        ("bytes=1-2,4-5", 200, CONTENT, None),
+    ],
+)
+async def test_ranges(
+    serve: Any, site: Path, header: str, status: int, body: bytes, content_range: str | None
+) -> None:
+    client = await serve(static_app(site))
+    response = await client.fetch("/static/hello.txt", headers={"Range": header})
+    assert response.code == status
+    if status != 416:
+        assert response.body == body
+        assert response.headers["Content-Length"] == str(len(body))
+    assert response.headers.get("Content-Range") == content_range
+
+
+async def test_conditional_requests(serve: Any, site: Path) -> None:
+    client = await serve(static_app(site))
+    first = await client.fetch("/static/hello.txt")
+    etag = first.headers["Etag"]
+    response = await client.fetch("/static/hello.txt", headers={"If-None-Match": etag})
+    assert (response.code, response.body) == (304, b"")
+    response = await client.fetch("/static/hello.txt", headers={"If-None-Match": '"stale"'})
+    assert response.code == 200
+    modified = first.headers["Last-Modified"]
+    response = await client.fetch("/static/hello.txt", headers={"If-Modified-Since": modified})
+    assert response.code == 304
+    earlier = email.utils.formatdate(
+        email.utils.parsedate_to_datetime(modified).timestamp() - 60, usegmt=True
+    )
+    response = await client.fetch("/static/hello.txt", headers={"If-Modified-Since": earlier})
+    assert response.code == 200
+
+
+async def test_static_url_versions_and_long_cache(serve: Any, site: Path) -> None:
+    client = await serve(static_app(site))
+    url = (await client.fetch("/url?path=style.css")).text
+    digest = hashlib.sha512(b"body { color: red }").hexdigest()
+    assert url == "/static/style.css?v=" + digest
+    response = await client.fetch(url)
+    assert response.code == 200
+    assert response.headers["Cache-Control"] == "max-age=%d" % StaticFileHandler.CACHE_MAX_AGE
+    assert "Expires" in response.headers
+    assert (await client.fetch("/url?path=missing.css")).text == "/static/missing.css"
+
+
+async def test_head_and_streamed_large_file(serve: Any, site: Path) -> None:
+    client = await serve(static_app(site))
+    response = await client.fetch("/static/big.bin", method="HEAD")
+    assert (response.code, response.body) == (200, b"")
+    assert response.headers["Content-Length"] == "300000"
+    response = await client.fetch("/static/big.bin")
+    assert response.body == (site / "big.bin").read_bytes()
+
+
+async def test_static_hash_cache_reset(serve: Any, site: Path) -> None:
+    StaticFileHandler.reset()
+    client = await serve(static_app(site))
+    first = (await client.fetch("/url?path=style.css")).text
+    (site / "style.css").write_text("body { color: blue }")
+    # Cached per process unless static_hash_cache is off (debug mode).
+    assert (await client.fetch("/url?path=style.css")).text == first
+    StaticFileHandler.reset()
+    assert (await client.fetch("/url?path=style.css")).text != first
