@@ -37,10 +37,17 @@ def test_hello_demo_renders_escaped_greeting(hello_url: str) -> None:
     with urllib.request.urlopen(hello_url + "?name=%3Cb%3EAda%3C/b%3E", timeout=10) as resp:
         body = resp.read().decode()
         assert resp.status == 200
-        assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert resp.headers["Content-Type"].lower() == "text/html; charset=utf-8"
     assert "<h1>Hello, &lt;b&gt;Ada&lt;/b&gt;!</h1>" in body
     assert "<title>Hello, &lt;b&gt;Ada&lt;/b&gt;</title>" in body
     assert 'href="/?name=you+%26+me"' in body
+
+
+def test_hello_demo_plain_hello_world(hello_url: str) -> None:
+    with urllib.request.urlopen(hello_url + "plain", timeout=10) as resp:
+        assert resp.status == 200
+        assert resp.read() == b"Hello, world"
+        assert resp.headers["Server"].startswith("TornadoServer/")
 
 
 def test_hello_demo_unknown_path_is_404(hello_url: str) -> None:

@@ -1,60 +1,65 @@
-"""Hello demo: a page rendered by tornado.template, served on 127.0.0.1.
+"""Hello demo: Tornado's hello-world application, plus a templated greeting.
 
-Run it with ``hatch run demo`` (port 8888) or ``python demos/hello/app.py --port 0``.
-Until tornado-web lands, the page is served by the standard library's WSGI
-server; the page itself (layout inheritance, include, escaping) is ours.
+Run it with ``hatch run demo`` (port 8888) or ``python demos/hello/app.py --port 0``
+(any free port); it prints ``serving on http://127.0.0.1:PORT/`` once it listens.
+
+``/`` greets ``?name=`` (default "world") with templates that use layout
+inheritance, include and autoescaping; ``/plain`` is the classic
+``self.write("Hello, world")`` handler.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Iterable
+import asyncio
+import signal
 from pathlib import Path
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import tornado
-from tornado.template import Loader
-
-TEMPLATES = Path(__file__).with_name("templates")
-loader = Loader(str(TEMPLATES))
-
-StartResponse = Callable[[str, list[tuple[str, str]]], object]
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+from tornado.web import Application, RequestHandler
 
 
-def app(environ: dict[str, object], start_response: StartResponse) -> Iterable[bytes]:
-    """Render the greeting for ``/?name=...``; 404 for any other path."""
-    if environ.get("PATH_INFO") not in ("", "/"):
-        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
-        return [b"not found\n"]
-    from urllib.parse import parse_qs
+class MainHandler(RequestHandler):
+    """Render the greeting page."""
 
-    query = parse_qs(str(environ.get("QUERY_STRING", "")))
-    name = query.get("name", ["world"])[0]
-    body = loader.load("hello.html").generate(name=name, version=tornado.version)
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-    return [body]
+    def get(self) -> None:
+        self.render("hello.html", name=self.get_argument("name", "world"), version=tornado.version)
 
 
-class QuietHandler(WSGIRequestHandler):
-    """Logs one short line per request instead of the default Apache format."""
+class PlainHandler(RequestHandler):
+    """The hello world of every Tornado tutorial."""
 
-    def log_message(self, format: str, *args: object) -> None:
-        sys.stderr.write(f"{self.command} {self.path}\n")
+    def get(self) -> None:
+        self.write("Hello, world")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Serve the demo until interrupted."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8888)
-    args = parser.parse_args(argv)
-    with make_server("127.0.0.1", args.port, app, handler_class=QuietHandler) as server:
-        print(f"serving on http://127.0.0.1:{server.server_port}/", flush=True)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
+def make_app() -> Application:
+    """The demo application."""
+    return Application(
+        [(r"/", MainHandler), (r"/plain", PlainHandler)],
+        template_path=str(Path(__file__).with_name("templates")),
+    )
+
+
+async def main(port: int) -> None:
+    """Serve until SIGINT or SIGTERM."""
+    sockets = bind_sockets(port, "127.0.0.1")
+    server = HTTPServer(make_app())
+    server.add_sockets(sockets)
+    bound = sockets[0].getsockname()[1]
+    print(f"serving on http://127.0.0.1:{bound}/", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    server.stop()
+    await server.close_all_connections()
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8888)
+    asyncio.run(main(parser.parse_args().port))
