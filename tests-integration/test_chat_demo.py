@@ -207,7 +207,7 @@ async def test_disconnected_poll_leaves_no_waiter(chat: tuple[Any, int]) -> None
         await client.load_page()
         pollers = []
         for _ in range(3):
-            reader, writer = await client.connect()
+            _reader, writer = await client.connect()
             await send_request(
                 writer, "POST", "/a/message/updates", client.cookie, {"_xsrf": client.token}
             )
