@@ -620,3 +620,14 @@ async def test_server_logs_uncaught_exception(
         await client.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         assert await client.closed_by_peer()
     assert any("boom" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+@pytest.mark.asyncio
+async def test_head_response_body_is_dropped(serve: Any, connect: Any) -> None:
+    _, port = await serve(echo_app)
+    client = await connect(port)
+    await client.send(b"HEAD /h HTTP/1.1\r\nHost: t\r\n\r\nGET /next HTTP/1.1\r\nHost: t\r\n\r\n")
+    head = await client.read_response("HEAD")
+    assert head.headers["content-length"] == str(len(b"HEAD /h "))
+    # The next bytes are the next response, not the HEAD body.
+    assert (await client.read_response()).body == b"GET /next "

@@ -141,6 +141,16 @@ class HTTP1ConnectionParameters:
         self.decompress = decompress
 
 
+class _HeadResponseWriter(BodyWriter):
+    """The body of a response to HEAD: accepted and dropped."""
+
+    def write(self, data: bytes) -> bytes:
+        return b""
+
+    def finish(self) -> bytes:
+        return b""
+
+
 class _Watchdog:
     """One timer per connection for its header, idle and body timeouts.
 
@@ -682,6 +692,10 @@ class HTTP1Connection(HTTPConnection):
             writer = _http1.response_body_writer(
                 request_line.method, request_line.version, start_line.code, headers
             )
+            if request_line.method == "HEAD" and start_line.code >= 200:
+                # Applications often answer HEAD as GET; the body must not
+                # reach the wire, but writing it is not an error.
+                writer = _HeadResponseWriter()
             if writer.must_close:
                 self._disconnect_on_finish = True
             self._response_start_line = ResponseStartLine(
