@@ -59,8 +59,10 @@ class Connection:
     ) -> Response:
         if isinstance(body, str):
             body = body.encode()
-        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
         pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+        lines = [f"{method} {path} HTTP/1.1"]
+        if not any(name.lower() == "host" for name, _ in pairs):
+            lines.append("Host: 127.0.0.1")
         lines += [f"{name}: {value}" for name, value in pairs]
         if body is not None:
             lines.append(f"Content-Length: {len(body)}")

@@ -303,8 +303,6 @@ class PathMatches(Matcher):
                 "reverse of %r needs %d arguments, got %d"
                 % (self.regex.pattern, self._group_count, len(args))
             )
-        if not args:
-            return self._path
         parts = []
         for arg in args:
             if not isinstance(arg, (str, bytes)):

@@ -1,0 +1,148 @@
+"""tornado.routing: matchers, reversing, rule routers, nested routers and
+applications, host-based routing (end to end where a server is involved)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tornado import httputil
+from tornado.routing import (
+    AnyMatches,
+    HostMatches,
+    PathMatches,
+    ReversibleRuleRouter,
+    Rule,
+    RuleRouter,
+    URLSpec,
+)
+from tornado.web import Application, RedirectHandler, RequestHandler, url
+
+
+def request(path: str, host: str = "127.0.0.1", headers: dict[str, str] | None = None) -> Any:
+    all_headers = httputil.HTTPHeaders({"Host": host, **(headers or {})})
+    return httputil.HTTPServerRequest(method="GET", uri=path, headers=all_headers)
+
+
+def test_path_matches_groups() -> None:
+    assert PathMatches("/a/([0-9]+)").match(request("/a/42")) == {
+        "path_args": [b"42"],
+        "path_kwargs": {},
+    }
+    assert PathMatches("/a/([0-9]+)").match(request("/a/42/more")) is None
+    assert PathMatches(r"/n/(?P<x>[^/]+)").match(request("/n/a%20b")) == {
+        "path_args": [],
+        "path_kwargs": {"x": b"a b"},
+    }
+    assert PathMatches(r"/o(/x)?").match(request("/o")) == {"path_args": [None], "path_kwargs": {}}
+    assert PathMatches(re.compile("/exact$")).match(request("/exact")) is not None
+
+
+def test_path_matches_reverse() -> None:
+    assert PathMatches("/a/([0-9]+)/b").reverse(5) == "/a/5/b"
+    # As Tornado does, "/" stays unescaped in reversed groups.
+    assert PathMatches("/s/(.+)").reverse("x y/é&") == "/s/x%20y/%C3%A9%26"
+    assert PathMatches(r"/favicon\.ico").reverse() == "/favicon.ico"
+    assert PathMatches("/p/100%").reverse() == "/p/100%"
+    with pytest.raises(ValueError):
+        PathMatches("/a/(?:x|y)").reverse()
+    with pytest.raises(ValueError):
+        PathMatches("/a/([0-9]+)").reverse()
+
+
+def test_host_matches() -> None:
+    matcher = HostMatches(r"(www\.)?example\.com")
+    assert matcher.match(request("/", host="www.example.com:8080")) == {}
+    assert matcher.match(request("/", host="EXAMPLE.com")) == {}
+    assert matcher.match(request("/", host="example.com.evil")) is None
+
+
+def test_rule_router_and_reverse() -> None:
+    inner = ReversibleRuleRouter([Rule(PathMatches("/inner/([a-z]+)"), object(), name="inner")])
+    router = ReversibleRuleRouter(
+        [
+            ("/one", object(), {}, "one"),
+            Rule(AnyMatches(), inner),
+        ]
+    )
+    assert router.reverse_url("one") == "/one"
+    assert router.reverse_url("inner", "abc") == "/inner/abc"
+    assert router.reverse_url("missing") is None
+    with pytest.raises(ValueError):
+        RuleRouter([("/too", object(), {}, "x", "y")])
+
+
+def test_urlspec_and_url_alias() -> None:
+    spec = url(r"/u/(\d+)", RequestHandler, {"k": 1}, name="u")
+    assert isinstance(spec, URLSpec)
+    assert spec.regex.pattern == r"/u/(\d+)$"
+    assert spec.handler_class is RequestHandler
+    assert spec.kwargs == {"k": 1}
+    assert spec.reverse(7) == "/u/7"
+    assert "URLSpec" in repr(spec)
+
+
+def test_string_target_is_imported() -> None:
+    rule = Rule(AnyMatches(), "tornado.web.RequestHandler")
+    assert rule.target is RequestHandler
+
+
+class WhoHandler(RequestHandler):
+    def initialize(self, who: str) -> None:
+        self.who = who
+
+    def get(self, *args: str) -> None:
+        self.write(self.who + ":" + ",".join(args))
+
+
+@pytest.mark.asyncio
+async def test_nested_routers_and_applications(serve: Any) -> None:
+    nested_app = Application([(r"/sub/app", WhoHandler, {"who": "nested-app"})])
+
+    def plain_callback(req: httputil.HTTPServerRequest) -> None:
+        body = b"callback:" + req.path.encode()
+        assert req.connection is not None
+        req.connection.write_headers(
+            httputil.ResponseStartLine("HTTP/1.1", 200, "OK"),
+            httputil.HTTPHeaders({"Content-Length": str(len(body))}),
+            body,
+        )
+        req.connection.finish()
+
+    app = Application(
+        [
+            (r"/list/.*", [(r"/list/(a|b)", WhoHandler, {"who": "list"})]),
+            Rule(PathMatches(r"/sub/.*"), nested_app),
+            Rule(PathMatches(r"/cb/.*"), plain_callback),
+            (r"/redir/(\w+)", RedirectHandler, {"url": "/to/{0}"}),
+            (r"/", WhoHandler, {"who": "root"}),
+        ]
+    )
+    client = await serve(app)
+    assert (await client.fetch("/list/b")).body == b"list:b"
+    assert (await client.fetch("/list/c")).code == 404
+    assert (await client.fetch("/sub/app")).body == b"nested-app:"
+    assert (await client.fetch("/sub/none")).code == 404
+    assert (await client.fetch("/cb/x")).body == b"callback:/cb/x"
+    response = await client.fetch("/redir/abc?q=1")
+    assert (response.code, response.headers["Location"]) == (301, "/to/abc?q=1")
+    assert (await client.fetch("/")).body == b"root:"
+
+
+@pytest.mark.asyncio
+async def test_add_handlers_by_host_and_default_host(serve: Any) -> None:
+    app = Application([(r"/any", WhoHandler, {"who": "any"})], default_host="www.example.com")
+    app.add_handlers(r"www\.example\.com", [(r"/", WhoHandler, {"who": "www"})])
+    app.add_handlers(r"api\.example\.com", [(r"/v1", WhoHandler, {"who": "api"})])
+    client = await serve(app)
+    assert (await client.fetch("/", headers={"Host": "www.example.com"})).body == b"www:"
+    assert (await client.fetch("/v1", headers={"Host": "api.example.com"})).body == b"api:"
+    assert (await client.fetch("/v1", headers={"Host": "other.example"})).code == 404
+    # Unknown hosts fall back to the default host's handlers.
+    assert (await client.fetch("/", headers={"Host": "other.example"})).body == b"www:"
+    # Behind a proxy (X-Real-Ip), the default host does not apply.
+    response = await client.fetch("/", headers={"Host": "other.example", "X-Real-Ip": "1.2.3.4"})
+    assert response.code == 404
+    assert (await client.fetch("/any", headers={"Host": "www.example.com"})).body == b"any:"
