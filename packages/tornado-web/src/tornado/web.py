@@ -1224,10 +1224,14 @@ class RequestHandler:
     def check_etag_header(self) -> bool:
         """Whether the response's ``Etag`` matches the request's
         ``If-None-Match`` (a list of tags or ``*``; weak comparison)."""
+        if_none_match = self.request.headers.get("If-None-Match")
+        if not if_none_match:
+            # The common case: nothing to compare, so no parsing at all.
+            return False
         computed = utf8(self._headers.get("Etag", ""))
         if not computed:
             return False
-        candidates = _ETAG_LIST_RE.findall(utf8(self.request.headers.get("If-None-Match", "")))
+        candidates = _ETAG_LIST_RE.findall(utf8(if_none_match))
         if not candidates:
             return False
         if candidates[0] == b"*":
