@@ -323,3 +323,120 @@ async def test_debug_settings() -> None:
     assert app.settings["static_hash_cache"] is False
     app = Application(debug=True, autoreload=False, serve_traceback=False)
     assert app.settings["serve_traceback"] is False
+
+
+class ListenHandler(RequestHandler):
+    def get(self) -> None:
+        self.write("listening")
+
+
+async def test_application_listen() -> None:
+    from tornado.httpclient import AsyncHTTPClient
+    from tornado.netutil import bind_sockets
+
+    # Find a free port, then let Application.listen bind it.
+    [probe] = bind_sockets(0, "127.0.0.1")
+    port = probe.getsockname()[1]
+    probe.close()
+    server = Application([(r"/", ListenHandler)]).listen(port, "127.0.0.1")
+    client = AsyncHTTPClient()
+    try:
+        response = await client.fetch(f"http://127.0.0.1:{port}/")
+        assert response.body == b"listening"
+    finally:
+        client.close()
+        server.stop()
+        await server.close_all_connections()
+
+
+class KeyVersionHandler(RequestHandler):
+    def get(self) -> None:
+        if self.get_argument("set", None):
+            self.set_signed_cookie("k", "v")
+        else:
+            self.write(
+                {
+                    "value": (self.get_signed_cookie("k") or b"").decode(),
+                    "version": self.get_signed_cookie_key_version("k"),
+                }
+            )
+
+
+async def test_signed_cookie_key_versions(serve: Any) -> None:
+    secrets = {1: "one-secret", 2: "two-secret"}
+    old = await serve(
+        Application([(r"/", KeyVersionHandler)], cookie_secret=secrets, key_version=1)
+    )
+    new = await serve(
+        Application([(r"/", KeyVersionHandler)], cookie_secret=secrets, key_version=2)
+    )
+    cookie = (await old.fetch("/?set=1")).headers["Set-Cookie"].split(";")[0]
+    response = await new.fetch("/", headers={"Cookie": cookie})
+    # Rotated: the new key version still reads values signed with the old key.
+    assert json.loads(response.body) == {"value": "v", "version": 1}
+
+
+class NoEtagHandler(RequestHandler):
+    finished_async = asyncio.Event()
+
+    def compute_etag(self) -> None:
+        return None
+
+    def get(self) -> None:
+        self.write("no etag")
+
+    async def on_finish(self) -> None:  # type: ignore[override]
+        await asyncio.sleep(0)
+        NoEtagHandler.finished_async.set()
+
+
+class FinishInPrepare(RequestHandler):
+    def prepare(self) -> None:
+        self.finish("from prepare")
+
+    def get(self) -> None:
+        raise AssertionError("the verb method must not run")
+
+
+async def test_compute_etag_none_async_on_finish_and_finish_in_prepare(serve: Any) -> None:
+    NoEtagHandler.finished_async = asyncio.Event()
+    client = await serve(Application([(r"/", NoEtagHandler), (r"/p", FinishInPrepare)]))
+    response = await client.fetch("/")
+    assert "Etag" not in response.headers
+    await NoEtagHandler.finished_async.wait()
+    assert (await client.fetch("/p")).body == b"from prepare"
+
+
+class DetachHandler(RequestHandler):
+    async def get(self) -> None:
+        stream = self.detach()
+        await stream.write(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\ndetached"
+        )
+        stream.close()
+
+
+async def test_detach(serve: Any) -> None:
+    client = await serve(Application([(r"/", DetachHandler)]))
+    assert (await client.fetch("/")).body == b"detached"
+
+
+async def test_ui_modules_from_module_and_list() -> None:
+    import types
+
+    module = types.ModuleType("mods")
+    module.Greeting = Greeting  # type: ignore[attr-defined]
+    module.NotAModule = object  # type: ignore[attr-defined]
+    methods = types.ModuleType("methods")
+    methods.shout = shout  # type: ignore[attr-defined]
+    methods.Capital = shout  # type: ignore[attr-defined]
+    app = Application(ui_modules=[module, {"Other": TemplateModuleAlias}], ui_methods=[methods])
+    assert app.ui_modules["Greeting"] is Greeting
+    assert "NotAModule" not in app.ui_modules
+    assert app.ui_modules["Other"] is TemplateModuleAlias
+    assert "shout" in app.ui_methods and "Capital" not in app.ui_methods
+
+
+class TemplateModuleAlias(UIModule):
+    def render(self) -> str:
+        return ""
