@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+
+# The run_inner fixture (conftest.py) runs an inner pytest session and returns
+# an InnerRun (return code, stdout/stderr LineMatchers, assert_outcomes).
+RunInner = Callable[..., Any]
 
 INI_STRICT = """
 [pytest]
@@ -17,25 +22,14 @@ filterwarnings = error
 INI_AUTO = INI_STRICT.replace("strict", "auto")
 
 
-def run(
-    pytester: pytest.Pytester,
-    plugin_args: list[str],
-    source: str,
-    *args: str,
-    ini: str = INI_STRICT,
-) -> pytest.RunResult:
-    pytester.makefile(".ini", pytest=ini)
-    pytester.makepyfile(test_sample=textwrap.dedent(source))
-    return pytester.runpytest_subprocess(*plugin_args, "-p", "no:cacheprovider", *args)
+def run(run_inner: RunInner, source: str, *args: str, ini: str = INI_STRICT) -> Any:
+    return run_inner(source, *args, ini=ini)
 
 
 class TestCoroutineTests:
-    def test_unmarked_coroutine_runs_on_the_io_loop_fixture(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_unmarked_coroutine_runs_on_the_io_loop_fixture(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             import asyncio
             from tornado.ioloop import IOLoop
@@ -51,12 +45,9 @@ class TestCoroutineTests:
         )
         result.assert_outcomes(passed=2)
 
-    def test_works_without_pytest_asyncio(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_works_without_pytest_asyncio(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             import asyncio
 
@@ -69,12 +60,9 @@ class TestCoroutineTests:
         )
         result.assert_outcomes(passed=1)
 
-    def test_generator_test_marked_gen_test(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_generator_test_marked_gen_test(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             import pytest
             from tornado import gen
@@ -93,12 +81,9 @@ class TestCoroutineTests:
         )
         result.assert_outcomes(passed=3)
 
-    def test_failure_in_test_body_is_reported(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_failure_in_test_body_is_reported(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             import asyncio
 
@@ -110,12 +95,9 @@ class TestCoroutineTests:
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(["*inner mismatch*"])
 
-    def test_sync_test_can_use_the_loop(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_sync_test_can_use_the_loop(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             import asyncio
 
@@ -125,12 +107,9 @@ class TestCoroutineTests:
         )
         result.assert_outcomes(passed=1)
 
-    def test_returning_a_value_warns(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_returning_a_value_warns(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             async def test_returns():
                 return 5
@@ -151,12 +130,9 @@ class TestTimeouts:
             await asyncio.Event().wait()  # waiting here
         """
 
-    def test_marker_timeout_names_test_and_line(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_marker_timeout_names_test_and_line(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             self.STUCK.format(decorator="@pytest.mark.gen_test(timeout=0.05)"),
         )
         result.assert_outcomes(failed=1)
@@ -167,54 +143,44 @@ class TestTimeouts:
             ]
         )
 
-    def test_marker_timeout_positional(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
-        result = run(
-            pytester, plugin_args, self.STUCK.format(decorator="@pytest.mark.gen_test(0.04)")
-        )
+    def test_marker_timeout_positional(self, run_inner: RunInner) -> None:
+        result = run(run_inner, self.STUCK.format(decorator="@pytest.mark.gen_test(0.04)"))
         result.stdout.fnmatch_lines(["*timed out after 0.04 seconds*"])
 
-    def test_command_line_option(self, pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    def test_command_line_option(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             self.STUCK.format(decorator=""),
             "--async-test-timeout=0.03",
         )
         result.stdout.fnmatch_lines(["*timed out after 0.03 seconds*"])
 
-    def test_ini_setting(self, pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    def test_ini_setting(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             self.STUCK.format(decorator=""),
             ini=INI_STRICT + "async_test_timeout = 0.06\n",
         )
         result.stdout.fnmatch_lines(["*timed out after 0.06 seconds*"])
 
     def test_environment_beats_ini_and_option_beats_environment(
-        self, pytester: pytest.Pytester, plugin_args: list[str], monkeypatch: pytest.MonkeyPatch
+        self, run_inner: RunInner, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv("ASYNC_TEST_TIMEOUT", "0.07")
         ini = INI_STRICT + "async_test_timeout = 50\n"
-        result = run(pytester, plugin_args, self.STUCK.format(decorator=""), ini=ini)
+        result = run(run_inner, self.STUCK.format(decorator=""), ini=ini)
         result.stdout.fnmatch_lines(["*timed out after 0.07 seconds*"])
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             self.STUCK.format(decorator=""),
             "--async-test-timeout=0.02",
             ini=ini,
         )
         result.stdout.fnmatch_lines(["*timed out after 0.02 seconds*"])
 
-    def test_marker_beats_command_line(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_marker_beats_command_line(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             self.STUCK.format(decorator="@pytest.mark.gen_test(timeout=0.02)"),
             "--async-test-timeout=50",
         )
@@ -222,12 +188,9 @@ class TestTimeouts:
 
 
 class TestFailuresBelongToTheirTest:
-    def test_exception_in_callback_fails_the_right_test(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_exception_in_callback_fails_the_right_test(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             import asyncio
 
@@ -248,12 +211,9 @@ class TestFailuresBelongToTheirTest:
         )
         result.stdout.no_fnmatch_line("*timed out*")
 
-    def test_leaked_task_failing_on_cancel_errors_at_teardown(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_leaked_task_failing_on_cancel_errors_at_teardown(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             import asyncio
 
@@ -305,22 +265,19 @@ class TestCoexistenceWithPytestAsyncio:
             print("plain unmarked test ran under:", RUNNERS)
         """
 
-    def test_strict_mode(self, pytester: pytest.Pytester, plugin_args: list[str]) -> None:
-        result = run(pytester, plugin_args, self.SOURCE, "-s")
+    def test_strict_mode(self, run_inner: RunInner) -> None:
+        result = run(run_inner, self.SOURCE, "-s")
         result.assert_outcomes(passed=5)
         result.stdout.fnmatch_lines(["*plain unmarked test ran under: ?'_pytest'?*"])
 
-    def test_auto_mode(self, pytester: pytest.Pytester, plugin_args: list[str]) -> None:
-        result = run(pytester, plugin_args, self.SOURCE, "-s", ini=INI_AUTO)
+    def test_auto_mode(self, run_inner: RunInner) -> None:
+        result = run(run_inner, self.SOURCE, "-s", ini=INI_AUTO)
         result.assert_outcomes(passed=5)
         result.stdout.fnmatch_lines(["*plain unmarked test ran under: ?'pytest_asyncio'?*"])
 
-    def test_both_marks_are_an_error(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_both_marks_are_an_error(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             import pytest
 
@@ -333,12 +290,9 @@ class TestCoexistenceWithPytestAsyncio:
         assert result.ret != 0
         result.stderr.fnmatch_lines(["*marked both asyncio (pytest-asyncio) and gen_test*"])
 
-    def test_user_io_loop_fixture_of_asyncio_test_is_left_alone(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_user_io_loop_fixture_of_asyncio_test_is_left_alone(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             import pytest
 
@@ -355,12 +309,9 @@ class TestCoexistenceWithPytestAsyncio:
 
 
 class TestUnittestCollection:
-    def test_async_test_cases_under_pytest(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_async_test_cases_under_pytest(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             import asyncio
             from tornado.testing import AsyncTestCase, gen_test
@@ -397,8 +348,8 @@ class TestUnittestCollection:
 
 
 class TestFixtures:
-    def test_fixtures_are_listed(self, pytester: pytest.Pytester, plugin_args: list[str]) -> None:
-        result = run(pytester, plugin_args, "def test_nothing(): pass\n", "--fixtures")
+    def test_fixtures_are_listed(self, run_inner: RunInner) -> None:
+        result = run(run_inner, "def test_nothing(): pass\n", "--fixtures")
         for name in (
             "io_loop",
             "app",
@@ -419,12 +370,9 @@ class TestFixtures:
         ):
             result.stdout.fnmatch_lines([f"{name} -- *"])
 
-    def test_missing_app_fixture_is_explained(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_missing_app_fixture_is_explained(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             def test_needs_app(app):
                 pass
@@ -433,16 +381,13 @@ class TestFixtures:
         result.assert_outcomes(errors=1)
         result.stdout.fnmatch_lines(["*need an `app` fixture*"])
 
-    def test_help_shows_option(self, pytester: pytest.Pytester, plugin_args: list[str]) -> None:
-        result = run(pytester, plugin_args, "", "--help")
+    def test_help_shows_option(self, run_inner: RunInner) -> None:
+        result = run(run_inner, "", "--help")
         result.stdout.fnmatch_lines(["*--async-test-timeout=SECONDS*", "*async_test_timeout*"])
 
-    def test_io_loop_is_closed_after_the_test(
-        self, pytester: pytest.Pytester, plugin_args: list[str]
-    ) -> None:
+    def test_io_loop_is_closed_after_the_test(self, run_inner: RunInner) -> None:
         result = run(
-            pytester,
-            plugin_args,
+            run_inner,
             """
             LOOPS = []
 
@@ -455,3 +400,75 @@ class TestFixtures:
             """,
         )
         result.assert_outcomes(passed=2)
+
+
+class TestHTTPFixtures:
+    SOURCE = """
+        import pytest
+        from tornado.httpclient import HTTPClientError
+        from tornado.web import Application, RequestHandler
+
+        class Hello(RequestHandler):
+            def get(self):
+                self.write("hello " + self.request.protocol)
+
+        @pytest.fixture
+        def app():
+            return Application([("/", Hello)])
+
+        @pytest.fixture
+        def http_server_options():
+            return {"xheaders": True}
+
+        async def test_fetch(fetch):
+            response = await fetch("/")
+            assert response.body == b"hello http"
+            missing = await fetch("/nope")
+            assert missing.code == 404
+            with pytest.raises(HTTPClientError):
+                await fetch("/nope", raise_error=True)
+
+        async def test_fetch_full_url(fetch, base_url):
+            response = await fetch(base_url + "/")
+            assert response.code == 200
+
+        async def test_client_and_base_url(http_client, base_url, http_server_port, http_server):
+            assert base_url == f"http://127.0.0.1:{http_server_port}"
+            assert http_server.xheaders
+            response = await http_client.fetch(base_url + "/")
+            assert response.code == 200
+
+        async def test_https(https_fetch, https_base_url, https_server_port, https_port):
+            assert https_base_url == f"https://127.0.0.1:{https_server_port}"
+            assert https_port == https_server_port
+            response = await https_fetch("/")
+            assert response.body == b"hello https"
+
+        async def test_https_client(https_client, https_base_url):
+            response = await https_client.fetch(https_base_url + "/")
+            assert response.code == 200
+
+        async def test_tornasync_client(http_server_client):
+            response = await http_server_client.fetch("/")
+            assert response.code == 200
+            with pytest.raises(HTTPClientError):
+                await http_server_client.fetch("/nope")
+
+        @pytest.mark.gen_test
+        def test_pytest_tornado_style(http_client, base_url, http_port):
+            assert base_url.endswith(str(http_port))
+            response = yield http_client.fetch(base_url)
+            assert response.code == 200
+
+        def test_sync_test_with_server(io_loop, http_client, base_url):
+            response = io_loop.run_sync(lambda: http_client.fetch(base_url + "/"))
+            assert response.code == 200
+        """
+
+    def test_http_fixtures(self, run_inner: RunInner) -> None:
+        result = run(run_inner, self.SOURCE)
+        result.assert_outcomes(passed=8)
+
+    def test_http_fixtures_in_auto_mode(self, run_inner: RunInner) -> None:
+        result = run(run_inner, self.SOURCE, ini=INI_AUTO)
+        result.assert_outcomes(passed=8)

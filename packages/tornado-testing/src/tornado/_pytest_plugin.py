@@ -421,8 +421,7 @@ def https_base_url(https_server: Any, https_server_port: int) -> str:
 
 
 def _new_client(defaults: dict[str, Any] | None = None) -> Any:
-    # (The ignore goes once tornado.httpclient is merged.)
-    from tornado.httpclient import AsyncHTTPClient  # type: ignore[import-not-found,unused-ignore]
+    from tornado.httpclient import AsyncHTTPClient
 
     return AsyncHTTPClient(force_instance=True, defaults=defaults)
 

@@ -38,7 +38,7 @@ import unittest
 import warnings
 from collections.abc import Callable, Coroutine, Generator
 from types import FrameType, TracebackType
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from tornado import gen
 from tornado.ioloop import IOLoop
@@ -47,6 +47,10 @@ from tornado.netutil import bind_sockets
 from tornado.platform.asyncio import AsyncIOMainLoop
 from tornado.process import Subprocess
 from tornado.util import TimeoutError
+
+if TYPE_CHECKING:
+    from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+    from tornado.httpserver import HTTPServer
 
 __all__ = [
     "AsyncHTTPSTestCase",
@@ -417,6 +421,12 @@ class AsyncTestCase(unittest.TestCase):
 
         Subclasses that override this must call ``super().tearDown()`` last.
         """
+        self._shut_down_loop()
+        super().tearDown()
+        self.__rethrow()
+
+    def _shut_down_loop(self) -> None:
+        """Cancel leftover tasks, stop watching for failures and close the loop."""
         for error in _cancel_leaked_tasks(self.io_loop, get_async_test_timeout()):
             self._record_failure(error)
         if self.__failure_watch is not None:
@@ -427,14 +437,11 @@ class AsyncTestCase(unittest.TestCase):
         if isinstance(self.io_loop, AsyncIOMainLoop):
             # get_new_ioloop returned a loop someone else made (the current
             # one): it stays open and current, as it was before the test.
-            pass
-        else:
-            asyncio.set_event_loop(None)
-            # all_fds: sockets the test left registered would otherwise leak
-            # (and warn) until garbage collection.
-            self.io_loop.close(all_fds=True)
-        super().tearDown()
-        self.__rethrow()
+            return
+        asyncio.set_event_loop(None)
+        # all_fds: sockets the test left registered would otherwise leak
+        # (and warn) until garbage collection.
+        self.io_loop.close(all_fds=True)
 
     def get_new_ioloop(self) -> IOLoop:
         """Return the loop for one test: a new `.IOLoop` by default.
@@ -684,19 +691,29 @@ class AsyncHTTPTestCase(AsyncTestCase):
         super().setUp()
         sock, port = bind_unused_port()
         self.__port = port
-        self.http_client = self.get_http_client()
-        self._app = self.get_app()
-        self.http_server = self.get_http_server()
-        self.http_server.add_sockets([sock])
+        try:
+            self.http_client = self.get_http_client()
+            self._app = self.get_app()
+            self.http_server = self.get_http_server()
+            self.http_server.add_sockets([sock])
+        except BaseException:
+            # unittest skips tearDown when setUp fails: release what was
+            # made so far here, or the socket and the loop leak.
+            sock.close()
+            client = getattr(self, "http_client", None)
+            if client is not None:
+                client.close()
+            self._shut_down_loop()
+            raise
 
-    def get_http_client(self) -> Any:
+    def get_http_client(self) -> AsyncHTTPClient:
         """Return the `~tornado.httpclient.AsyncHTTPClient` used by `fetch`."""
-        # (The ignore goes once tornado.httpclient is merged.)
-        from tornado.httpclient import AsyncHTTPClient  # type: ignore[import-not-found,unused-ignore]
+        from tornado.httpclient import AsyncHTTPClient
 
-        return AsyncHTTPClient()
+        client: AsyncHTTPClient = AsyncHTTPClient()
+        return client
 
-    def get_http_server(self) -> Any:
+    def get_http_server(self) -> HTTPServer:
         """Return the `~tornado.httpserver.HTTPServer` for the application."""
         from tornado.httpserver import HTTPServer
 
@@ -709,7 +726,7 @@ class AsyncHTTPTestCase(AsyncTestCase):
         """
         raise NotImplementedError()
 
-    def fetch(self, path: str, raise_error: bool = False, **kwargs: Any) -> Any:
+    def fetch(self, path: str, raise_error: bool = False, **kwargs: Any) -> HTTPResponse:
         """Fetch ``path`` from the test server synchronously; return the response.
 
         ``path`` is relative to the server (``"/items?page=2"``); a full
@@ -729,10 +746,11 @@ class AsyncHTTPTestCase(AsyncTestCase):
             url = path
         else:
             url = self.get_url(path)
-        return self.io_loop.run_sync(
+        response: HTTPResponse = self.io_loop.run_sync(
             functools.partial(self.http_client.fetch, url, raise_error=raise_error, **kwargs),
             timeout=get_async_test_timeout(),
         )
+        return response
 
     def get_httpserver_options(self) -> dict[str, Any]:
         """Return extra keyword arguments for the `~tornado.httpserver.HTTPServer`."""
@@ -774,12 +792,14 @@ class AsyncHTTPSTestCase(AsyncHTTPTestCase):
     its private key is public).  The client does not verify certificates.
     """
 
-    def get_http_client(self) -> Any:
+    def get_http_client(self) -> AsyncHTTPClient:
         """Return a client that accepts the self-signed test certificate."""
-        # (The ignore goes once tornado.httpclient is merged.)
-        from tornado.httpclient import AsyncHTTPClient  # type: ignore[import-not-found,unused-ignore]
+        from tornado.httpclient import AsyncHTTPClient
 
-        return AsyncHTTPClient(force_instance=True, defaults={"validate_cert": False})
+        client: AsyncHTTPClient = AsyncHTTPClient(
+            force_instance=True, defaults={"validate_cert": False}
+        )
+        return client
 
     def get_httpserver_options(self) -> dict[str, Any]:
         """Return the server options: ``ssl_options`` from `get_ssl_options`."""
