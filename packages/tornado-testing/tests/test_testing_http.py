@@ -167,7 +167,7 @@ class TestWithApplication:
 
             def test_it(self) -> None:
                 Seen.values["port"] = self.get_http_port()
-                Seen.values["xheaders"] = self.http_server.xheaders  # type: ignore[attr-defined]
+                Seen.values["xheaders"] = self.http_server.xheaders
                 assert self.fetch("/").code == 200
 
         assert_passed(run_case(Case, "test_it"))
