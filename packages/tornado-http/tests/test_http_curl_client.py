@@ -517,6 +517,46 @@ async def test_keep_alive_reuses_connection(client: CurlAsyncHTTPClient, base_ur
     assert first.body == second.body
 
 
+# -- misbehaving servers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "errno"),
+    [
+        # The connection closes mid-body.
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", pycurl.E_PARTIAL_FILE),
+        # A header name with a control character: refused by our header parser.
+        (b"HTTP/1.1 200 OK\r\nX-\x01Bad: 1\r\nContent-Length: 3\r\n\r\nabc", pycurl.E_WRITE_ERROR),
+        # The connection closes without an answer.
+        (b"", pycurl.E_GOT_NOTHING),
+        # Not HTTP at all, and a header line without a colon: libcurl's own checks.
+        (b"garbage\r\n\r\n", None),
+        (b"HTTP/1.1 200 OK\r\nNoColonHere\r\nContent-Length: 3\r\n\r\nabc", None),
+    ],
+)
+@pytest.mark.asyncio
+async def test_misbehaving_server(
+    client: CurlAsyncHTTPClient, answer: bytes, errno: int | None
+) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        with pytest.raises(CurlError) as info:
+            await client.fetch(f"http://127.0.0.1:{port}/")
+        assert info.value.code == 599
+        if errno is not None:
+            assert info.value.errno == errno
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 # -- authentication and proxies ---------------------------------------------------
 
 
