@@ -703,6 +703,36 @@ async def test_request_timeout(client: CurlAsyncHTTPClient, serve: Any) -> None:
 
 
 @pytest.mark.asyncio
+async def test_connect_timeout(client: CurlAsyncHTTPClient) -> None:
+    # A listener whose accept queue is full: the kernel drops further SYNs,
+    # so connecting hangs until connect_timeout (request_timeout is long).
+    listener = socket.socket()
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        for _ in range(3):
+            filler = socket.socket()
+            fillers.append(filler)
+            filler.setblocking(False)
+            try:
+                filler.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+        with pytest.raises(CurlError) as info:
+            await client.fetch(f"http://127.0.0.1:{port}/", connect_timeout=0.2, request_timeout=60)
+        if info.value.errno == pycurl.E_COULDNT_CONNECT:
+            pytest.skip("this kernel refuses connections to a full accept queue")
+        assert info.value.errno == pycurl.E_OPERATION_TIMEDOUT
+        assert info.value.message.startswith("Connection timed out")
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+@pytest.mark.asyncio
 async def test_max_clients_queues(serve: Any) -> None:
     holder = Holder()
     _, port = await serve(holder)
