@@ -187,3 +187,58 @@ async def test_static_hash_cache_reset(serve: Any, site: Path) -> None:
     assert (await client.fetch("/url?path=style.css")).text == first
     StaticFileHandler.reset()
     assert (await client.fetch("/url?path=style.css")).text != first
+
+
+async def test_symlinks_must_stay_inside_the_root(serve: Any, site: Path, tmp_path: Path) -> None:
+    (site / "inner-link.txt").symlink_to(site / "hello.txt")
+    (site / "escape.txt").symlink_to(tmp_path / "secret.txt")
+    (site / "escape-dir").symlink_to(tmp_path / "rootsibling")
+    client = await serve(
+        Application(
+            [
+                (r"/s/(.*)", StaticFileHandler, {"path": str(site)}),
+                (
+                    r"/allowed/(.*)",
+                    StaticFileHandler,
+                    {"path": str(site), "allowed_symlink_directory": str(tmp_path)},
+                ),
+            ]
+        )
+    )
+    assert (await client.fetch("/s/inner-link.txt")).body == CONTENT
+    for path in ("/s/escape.txt", "/s/escape-dir/x.txt"):
+        response = await client.fetch(path)
+        assert response.code == 403, path
+        assert b"secret" not in response.body and b"sibling" not in response.body
+    assert (await client.fetch("/allowed/escape.txt")).body == b"top secret"
+
+
+async def test_get_version_reads_only_regular_files_inside_the_root(
+    site: Path, tmp_path: Path
+) -> None:
+    from tornado.web import HTTPError
+
+    StaticFileHandler.reset()
+    settings = {"static_path": str(site)}
+    assert (
+        StaticFileHandler.get_version(settings, "hello.txt") == hashlib.sha512(CONTENT).hexdigest()
+    )
+    with pytest.raises(HTTPError) as info:
+        StaticFileHandler.get_version(settings, "../secret.txt")
+    assert info.value.status_code == 403
+    (site / "zero").symlink_to("/dev/zero")
+    (site / "out").symlink_to(tmp_path / "secret.txt")
+    os.mkfifo(site / "fifo")
+    for name in ("sub", "fifo", "zero", "out"):
+        # Reading any of these would block, never end, fail or leak.
+        assert StaticFileHandler.get_version(settings, name) is None, name
+
+    class Small(StaticFileHandler):
+        MAX_VERSION_CONTENT_SIZE = len(CONTENT) - 1
+        MAX_CACHED_VERSIONS = 2
+
+    Small.reset()
+    assert Small.get_version(settings, "hello.txt") is None
+    for name in ("style.css", "robots.txt", "style.css", "sub/index.html"):
+        assert Small.get_version(settings, name)
+    assert list(Small._static_hashes) == [str(site / "style.css"), str(site / "sub/index.html")]

@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import datetime
 import email.utils
 import functools
@@ -49,6 +50,7 @@ import numbers
 import os.path
 import re
 import socket
+import stat
 import sys
 import threading
 import time
@@ -1940,23 +1942,40 @@ class StaticFileHandler(RequestHandler):
     #: The ``max-age`` for versioned URLs: ten years.
     CACHE_MAX_AGE = 86400 * 365 * 10
 
-    _static_hashes: ClassVar[dict[str, str | None]] = {}
+    #: Files larger than this get no content version: hashing them would
+    #: hold up the server (and a device such as /dev/zero never ends).
+    MAX_VERSION_CONTENT_SIZE = 64 * 1024 * 1024
+    #: How many content versions are remembered (least recently used go first).
+    MAX_CACHED_VERSIONS = 10_000
+
+    _static_hashes: ClassVar[collections.OrderedDict[str, str | None]] = collections.OrderedDict()
     _lock = threading.Lock()
 
     absolute_path: str | None
     modified: datetime.datetime | None
     _stat_result: os.stat_result
 
-    def initialize(self, path: str, default_filename: str | None = None) -> None:  # type: ignore[override]
-        """Serve files under ``path``."""
+    def initialize(  # type: ignore[override]
+        self,
+        path: str,
+        default_filename: str | None = None,
+        allowed_symlink_directory: str | list[str] | None = None,
+    ) -> None:
+        """Serve files under ``path``.
+
+        Symbolic links are followed only to files inside ``path``, or inside
+        ``allowed_symlink_directory`` (a folder or a list of folders, which
+        then replaces ``path`` for this check) when given.
+        """
         self.root = path
         self.default_filename = default_filename
+        self.allowed_symlink_directory = allowed_symlink_directory
 
     @classmethod
     def reset(cls) -> None:
         """Forget the cached content hashes (done per request in debug mode)."""
         with cls._lock:
-            cls._static_hashes = {}
+            cls._static_hashes = collections.OrderedDict()
 
     def head(self, path: str) -> Awaitable[None]:
         """As `get`, without the body."""
@@ -2087,10 +2106,12 @@ class StaticFileHandler(RequestHandler):
         that would start with ``//`` (an open redirect to another host);
         404 for missing files.
         """
-        root = os.path.abspath(root)
-        if not root.endswith(os.path.sep):
-            root += os.path.sep
-        if not (absolute_path + os.path.sep).startswith(root):
+        allowed = getattr(self, "allowed_symlink_directory", None)
+        if allowed is None:
+            allowed = [root]
+        elif isinstance(allowed, str):
+            allowed = [allowed]
+        if not _is_within(root, absolute_path, resolve=False):
             raise HTTPError(403, "%s is not in root static directory", self.path)
         if os.path.isdir(absolute_path) and self.default_filename is not None:
             if not self.request.path.endswith("/"):
@@ -2099,6 +2120,9 @@ class StaticFileHandler(RequestHandler):
                 self.redirect(self.request.path + "/", permanent=True)
                 return None
             absolute_path = os.path.join(absolute_path, self.default_filename)
+        # Symbolic links must not lead out of the allowed folders.
+        if not any(_is_within(folder, absolute_path, resolve=True) for folder in allowed):
+            raise HTTPError(403, "%s is not in root static directory", self.path)
         if not os.path.exists(absolute_path):
             raise HTTPError(404)
         if not os.path.isfile(absolute_path):
@@ -2207,20 +2231,60 @@ class StaticFileHandler(RequestHandler):
     @classmethod
     def get_version(cls, settings: dict[str, Any], path: str) -> str | None:
         """Return the (cached) version string of ``path`` under the
-        ``static_path`` setting, or None if it cannot be read."""
-        return cls._get_cached_version(cls.get_absolute_path(settings["static_path"], path))
+        ``static_path`` setting, or None (logged) if it is not a regular file
+        or is larger than `MAX_VERSION_CONTENT_SIZE`.
+
+        Raises `HTTPError` 403 for a path that leads out of ``static_path``;
+        a symbolic link out of it gets None (logged) and is never read.
+        """
+        root = settings["static_path"]
+        abs_path = cls.get_absolute_path(root, path)
+        if not _is_within(root, abs_path, resolve=False):
+            raise HTTPError(403, "%s is not in root static directory", path)
+        return cls._get_cached_version(abs_path, root)
 
     @classmethod
-    def _get_cached_version(cls, abs_path: str) -> str | None:
+    def _get_cached_version(cls, abs_path: str, root: str | None = None) -> str | None:
         with cls._lock:
             hashes = cls._static_hashes
-            if abs_path not in hashes:
-                try:
-                    hashes[abs_path] = cls.get_content_version(abs_path)
-                except Exception:
-                    gen_log.error("Could not open static file %r", abs_path)
-                    hashes[abs_path] = None
-            return hashes.get(abs_path) or None
+            if abs_path in hashes:
+                hashes.move_to_end(abs_path)
+                return hashes[abs_path]
+        try:
+            # stat follows links: only regular files are read, so a FIFO or
+            # a device can never block or stream forever.
+            info = os.stat(abs_path)
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError("%s is not a file" % abs_path)
+            if root is not None and not _is_within(root, abs_path, resolve=True):
+                # A symbolic link out of the static folder: never read it.
+                raise ValueError("%s is not in root static directory" % abs_path)
+            if info.st_size > cls.MAX_VERSION_CONTENT_SIZE:
+                raise ValueError(
+                    "%s is larger than %d bytes" % (abs_path, cls.MAX_VERSION_CONTENT_SIZE)
+                )
+            version: str | None = cls.get_content_version(abs_path)
+        except Exception as e:
+            gen_log.error("Could not open static file %r: %s", abs_path, e)
+            version = None
+        with cls._lock:
+            hashes = cls._static_hashes
+            hashes[abs_path] = version
+            hashes.move_to_end(abs_path)
+            while len(hashes) > cls.MAX_CACHED_VERSIONS:
+                hashes.popitem(last=False)
+        return version or None
+
+
+def _is_within(folder: str, path: str, resolve: bool) -> bool:
+    """Whether ``path`` is ``folder`` or inside it; with ``resolve``, after
+    following symbolic links on both sides."""
+    if resolve:
+        folder, path = os.path.realpath(folder), os.path.realpath(path)
+    else:
+        folder = os.path.abspath(folder)
+    prefix = folder if folder.endswith(os.path.sep) else folder + os.path.sep
+    return (path + os.path.sep).startswith(prefix)
 
 
 class OutputTransform:
