@@ -58,6 +58,10 @@ SUITES: dict[str, list[Workload]] = {
             needs=("tornado.iostream", "tornado.tcpserver", "tornado.tcpclient"),
         ),
     ],
+    "http": [
+        Workload("http_server.py", ("asyncio",), needs=("tornado.httpserver",)),
+        Workload("http_server.py", ("uvloop",), needs=("tornado.httpserver",)),
+    ],
     "import": [
         Workload("import_time.py", ("tornado.template",), needs=("tornado.template",)),
         Workload("import_time.py", ("tornado.web",), needs=("tornado.web",)),

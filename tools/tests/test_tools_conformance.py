@@ -102,6 +102,16 @@ def test_listed_test_that_passes_fails_the_run(
     )
 
 
+def test_flaky_entry_may_pass(upstream: Path, tmp_path: Path) -> None:
+    known = (
+        "tornado.test.sample_test.Sample.test_fails  # x\n"
+        "tornado.test.sample_test.Sample.test_errors  # x\n"
+        "tornado.test.sample_test.Sample.test_passes  # [flaky] depends on timing\n"
+    )
+    status, _ = _run(upstream, tmp_path, known, "tornado.test.sample_test")
+    assert status == 0
+
+
 def test_known_failure_without_reason_is_refused(upstream: Path, tmp_path: Path) -> None:
     status, _ = _run(upstream, tmp_path, "tornado.test.broken_test\n", "tornado.test.broken_test")
     assert status == 1
