@@ -146,3 +146,29 @@ async def test_add_handlers_by_host_and_default_host(serve: Any) -> None:
     response = await client.fetch("/", headers={"Host": "other.example", "X-Real-Ip": "1.2.3.4"})
     assert response.code == 404
     assert (await client.fetch("/any", headers={"Host": "www.example.com"})).body == b"any:"
+
+
+@pytest.mark.asyncio
+async def test_redirect_handler_refuses_open_redirects(serve: Any) -> None:
+    client = await serve(
+        Application(
+            [
+                (r"/a/(.*)/(.*)", RedirectHandler, {"url": "/{1}/a/{0}"}),
+                (r"/any/(.*)", RedirectHandler, {"url": "/{0}"}),
+            ]
+        )
+    )
+    response = await client.fetch("/a/example.com/b")
+    assert (response.code, response.headers["Location"]) == (301, "/b/a/example.com")
+    for path in (
+        "/any//evil.example/x",
+        "/any/%5Cevil.example",
+        "/any/%0Afoo",
+        "/any/a%00b",
+        "/any/%2F%2F%5B",
+    ):
+        response = await client.fetch(path)
+        assert response.code == 400, path
+        assert "Location" not in response.headers
+    response = await client.fetch("/any/fine/path?q=1")
+    assert (response.code, response.headers["Location"]) == (301, "/fine/path?q=1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import pytest
@@ -112,10 +112,18 @@ class CookieHandler(RequestHandler):
         elif action == "read":
             self.write(self.get_cookie("plain", "none") or "")
         elif action == "bad":
-            try:
-                self.set_cookie("bad name", "x")
-            except ValueError:
-                self.write("refused")
+            refused = []
+            for name, value, kwargs in (
+                ("bad name", "x", {}),
+                ("semi;colon", "x", {}),
+                ("ok", "new\nline", {}),
+                ("ok", "x", {"max_age": "1; Path=/x"}),
+            ):
+                try:
+                    self.set_cookie(name, value, **kwargs)
+                except (CookieError, ValueError):
+                    refused.append(name)
+            self.write("refused" if len(refused) == 4 else repr(refused))
 
 
 class SignedHandler(RequestHandler):

@@ -182,10 +182,12 @@ class _CookieMorsel(http.cookies.Morsel[str]):
 # value_encode quotes cookie values the way browsers expect.
 _COOKIE_CODER = http.cookies.SimpleCookie()
 
-# Checked once per set_cookie call; compiled once here.
-_COOKIE_UNSAFE_RE = re.compile(r"[\x00-\x20]")
-_HEADER_UNSAFE_RE = re.compile(r"[\x00-\x1f]")
+_HEADER_UNSAFE_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _ARG_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_REDIRECT_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f]")
+_SAFE_REASON_RE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f<>&\"]*")
+_COOKIE_NAME_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f;,=]")
+_COOKIE_VALUE_UNSAFE_RE = re.compile(r"[\x00-\x1f\x7f]")
 _ETAG_LIST_RE = re.compile(rb'\*|(?:W/)?"[^"]*"')
 
 
@@ -244,10 +246,18 @@ class RequestHandler:
         self.path_kwargs = {}
         self.clear()
         connection = request.connection
+        self._close_notified = False
         set_close_callback = getattr(connection, "set_close_callback", None)
         if set_close_callback is not None:
-            set_close_callback(self.on_connection_close)
+            set_close_callback(self._notify_connection_close)
         self.initialize(**kwargs)
+
+    def _notify_connection_close(self) -> None:
+        # Both the connection's close callback and the message delegate may
+        # report the same close; the handler hears about it once.
+        if not self._close_notified:
+            self._close_notified = True
+            self.on_connection_close()
 
     def initialize(self, **kwargs: Any) -> None:
         """Hook for subclass initialisation; receives the URL spec's keyword
@@ -334,15 +344,15 @@ class RequestHandler:
         """Set the response status code.
 
         ``reason`` is the phrase after the code; by default the standard one,
-        or ``"Unknown"`` for codes without one.  Raises `ValueError` if the
-        reason contains CR or LF.
+        or ``"Unknown"`` for codes without one.  A reason with control
+        characters or any of ``<>&"`` becomes ``"Unknown"``.
         """
         self._status_code = status_code
         if reason is not None:
             reason = escape.native_str(reason)
-            if "\r" in reason or "\n" in reason:
-                raise ValueError("Invalid reason phrase %r" % reason)
-            self._reason = reason
+            # A reason with control characters (header injection) or HTML
+            # specials (it is echoed in error pages) is replaced, not sent.
+            self._reason = reason if _SAFE_REASON_RE.fullmatch(reason) else "Unknown"
         else:
             self._reason = httputil.responses.get(status_code, "Unknown")
 
@@ -490,13 +500,19 @@ class RequestHandler:
         ``httponly``, ``secure``, ``samesite`` (``"Strict"``, ``"Lax"``,
         ``"None"``) and ``partitioned`` set the corresponding attributes.
         Other keyword arguments are set as attributes by name (deprecated).
-        Raises `ValueError` for names or values with whitespace or control
-        characters, and `http.cookies.CookieError` for unknown attributes.
+        Raises `http.cookies.CookieError` for a name with whitespace, control
+        characters or ``;,=`` and for unknown attributes, `ValueError` for a
+        value with control characters or a ``max_age`` that is not an int.
         """
         name = escape.native_str(name)
         value = escape.native_str(value)
-        if _COOKIE_UNSAFE_RE.search(name + value):
+        if not name or _COOKIE_NAME_UNSAFE_RE.search(name):
+            raise http.cookies.CookieError("Invalid cookie attribute name %r" % name)
+        if _COOKIE_VALUE_UNSAFE_RE.search(value):
             raise ValueError("Invalid cookie %r: %r" % (name, value))
+        if max_age is not None and not (isinstance(max_age, int) and not isinstance(max_age, bool)):
+            # A string here could smuggle extra attributes into the header.
+            raise ValueError("max_age must be an int, got %r" % (max_age,))
         if not hasattr(self, "_new_cookie"):
             self._new_cookie = {}
         morsel = _CookieMorsel()
@@ -750,7 +766,7 @@ class RequestHandler:
         """Return ``<script>`` tags for ``js_files`` (relative paths go
         through `static_url`; duplicates are dropped)."""
         return "".join(
-            '<script src="' + escape.xhtml_escape(url) + '"></script>'
+            '<script src="' + escape.xhtml_escape(url) + '" type="text/javascript"></script>'
             for url in self._unique_urls(js_files)
         )
 
@@ -976,7 +992,10 @@ class RequestHandler:
         otherwise a minimal HTML page with the code and reason, never any
         exception detail.
         """
-        if self.settings.get("serve_traceback") and "exc_info" in kwargs:
+        if status_code in (204, 304) or 100 <= status_code < 200:
+            # These responses have no body (e.g. raise HTTPError(204)).
+            self.finish()
+        elif self.settings.get("serve_traceback") and "exc_info" in kwargs:
             self.set_header("Content-Type", "text/plain")
             for line in traceback.format_exception(*kwargs["exc_info"]):
                 self.write(line)
@@ -1279,7 +1298,7 @@ class RequestHandler:
                 return _spawn(self._execute_rest(result, _STAGE_METHOD))
             if self._auto_finish and not self._finished:
                 self.finish()
-        except Exception as e:
+        except (Exception, asyncio.CancelledError) as e:
             self._handle_execute_exception(e)
         self._settle_prepared()
         return None
@@ -1316,7 +1335,9 @@ class RequestHandler:
                 await pending
             if self._auto_finish and not self._finished:
                 self.finish()
-        except Exception as e:
+        except (Exception, asyncio.CancelledError) as e:
+            # A cancelled await inside the handler is its failure (500), not
+            # a reason to abandon the request without an answer.
             self._handle_execute_exception(e)
         finally:
             self._settle_prepared()
@@ -1326,7 +1347,7 @@ class RequestHandler:
         if future is not None and not future.done():
             future.set_result(None)
 
-    def _handle_execute_exception(self, e: Exception) -> None:
+    def _handle_execute_exception(self, e: BaseException) -> None:
         try:
             self._handle_request_exception(e)
         except Exception:
@@ -1792,7 +1813,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
     def on_connection_close(self) -> None:
         if self.stream_request_body:
             if self.handler is not None:
-                self.handler.on_connection_close()
+                self.handler._notify_connection_close()
         else:
             self.chunks = []
 
@@ -1893,8 +1914,29 @@ class RedirectHandler(RequestHandler):
         self._permanent = permanent
 
     def get(self, *args: Any, **kwargs: Any) -> None:
-        """Send the redirect."""
+        """Send the redirect.
+
+        Raises `HTTPError` 400 when the substituted URL has control
+        characters or whitespace, or points at another scheme or host than
+        the pattern does (``/{0}`` filled with ``/evil.example`` would be
+        the protocol-relative ``//evil.example``: an open redirect).
+        """
         to_url = self._url.format(*args, **kwargs)
+        if _REDIRECT_UNSAFE_RE.search(to_url):
+            raise HTTPError(400, "Redirect URL contains invalid characters: %r", to_url)
+        # Compare what a browser would make of both URLs: it reads "\\" as
+        # "/" and drops tabs and newlines.
+        try:
+            target = urllib.parse.urlsplit(to_url.replace("\\", "/"))
+            pattern = urllib.parse.urlsplit(self._url.replace("\\", "/"))
+        except ValueError:
+            raise HTTPError(400, "Redirect URL cannot be parsed: %r", to_url)
+        # urlsplit reads "///host" as a path, browsers as "//host".
+        protocol_relative = to_url.replace("\\", "/").startswith("//")
+        if (target.scheme, target.netloc) != (pattern.scheme, pattern.netloc) or (
+            protocol_relative and not self._url.replace("\\", "/").startswith("//")
+        ):
+            raise HTTPError(400, "Redirect URL cannot change the scheme or netloc: %r", to_url)
         if self.request.query_arguments:
             to_url = httputil.url_concat(
                 to_url,
@@ -2000,6 +2042,10 @@ class StaticFileHandler(RequestHandler):
         end: int | None = None
         range_header = self.request.headers.get("Range")
         request_range = httputil._parse_request_range(range_header) if range_header else None
+        if request_range is None and range_header and _looks_like_single_byte_range(range_header):
+            # A single byte range that cannot be satisfied ("bytes=10-3",
+            # "bytes=26"); other units and multiple ranges are ignored.
+            request_range = (size, None)
         if request_range is not None:
             start, end = request_range
             if start is not None and start < 0:
@@ -2115,7 +2161,8 @@ class StaticFileHandler(RequestHandler):
             raise HTTPError(403, "%s is not in root static directory", self.path)
         if os.path.isdir(absolute_path) and self.default_filename is not None:
             if not self.request.path.endswith("/"):
-                if self.request.path.startswith("//"):
+                # Browsers read "/\\" as "//": both are protocol-relative.
+                if self.request.path.startswith(("//", "/\\")):
                     raise HTTPError(403, "cannot redirect path with two initial slashes")
                 self.redirect(self.request.path + "/", permanent=True)
                 return None
@@ -2251,18 +2298,8 @@ class StaticFileHandler(RequestHandler):
                 hashes.move_to_end(abs_path)
                 return hashes[abs_path]
         try:
-            # stat follows links: only regular files are read, so a FIFO or
-            # a device can never block or stream forever.
-            info = os.stat(abs_path)
-            if not stat.S_ISREG(info.st_mode):
-                raise ValueError("%s is not a file" % abs_path)
-            if root is not None and not _is_within(root, abs_path, resolve=True):
-                # A symbolic link out of the static folder: never read it.
-                raise ValueError("%s is not in root static directory" % abs_path)
-            if info.st_size > cls.MAX_VERSION_CONTENT_SIZE:
-                raise ValueError(
-                    "%s is larger than %d bytes" % (abs_path, cls.MAX_VERSION_CONTENT_SIZE)
-                )
+            if cls.get_content.__func__ is StaticFileHandler.get_content.__func__:  # type: ignore[attr-defined]
+                cls._check_versionable(abs_path, root)
             version: str | None = cls.get_content_version(abs_path)
         except Exception as e:
             gen_log.error("Could not open static file %r: %s", abs_path, e)
@@ -2274,6 +2311,28 @@ class StaticFileHandler(RequestHandler):
             while len(hashes) > cls.MAX_CACHED_VERSIONS:
                 hashes.popitem(last=False)
         return version or None
+
+    @classmethod
+    def _check_versionable(cls, abs_path: str, root: str | None) -> None:
+        """Raise `ValueError` unless ``abs_path`` may be hashed: a regular
+        file (stat follows links, so a FIFO or a device, which would block
+        or never end, is refused), within ``root`` after links, and not
+        larger than `MAX_VERSION_CONTENT_SIZE`."""
+        info = os.stat(abs_path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("%s is not a file" % abs_path)
+        if root is not None and not _is_within(root, abs_path, resolve=True):
+            # A symbolic link out of the static folder: never read it.
+            raise ValueError("%s is not in root static directory" % abs_path)
+        if info.st_size > cls.MAX_VERSION_CONTENT_SIZE:
+            raise ValueError(
+                "%s is larger than %d bytes" % (abs_path, cls.MAX_VERSION_CONTENT_SIZE)
+            )
+
+
+def _looks_like_single_byte_range(header: str) -> bool:
+    header = header.strip()
+    return header.startswith("bytes=") and "," not in header
 
 
 def _is_within(folder: str, path: str, resolve: bool) -> bool:
@@ -2658,7 +2717,10 @@ def _decode_signed_value_v1(
     if not hmac.compare_digest(parts[2], signature):
         gen_log.warning("Invalid cookie signature %r", value)
         return None
-    timestamp = int(parts[1])
+    try:
+        timestamp = int(parts[1])
+    except ValueError:
+        return None
     if timestamp < clock() - max_age_days * 86400:
         gen_log.warning("Expired cookie %r", value)
         return None
