@@ -184,9 +184,11 @@ _COOKIE_CODER = http.cookies.SimpleCookie()
 
 _HEADER_UNSAFE_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _ARG_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_BROWSER_IGNORED_RE = re.compile(r"[\t\r\n]")
 _REDIRECT_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f]")
 _SAFE_REASON_RE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f<>&\"]*")
 _COOKIE_NAME_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f;,=]")
+_COOKIE_ATTR_UNSAFE_RE = re.compile(r"[\x00-\x1f\x7f;]")
 _COOKIE_VALUE_UNSAFE_RE = re.compile(r"[\x00-\x1f\x7f]")
 _ETAG_LIST_RE = re.compile(rb'\*|(?:W/)?"[^"]*"')
 
@@ -510,6 +512,9 @@ class RequestHandler:
             raise http.cookies.CookieError("Invalid cookie attribute name %r" % name)
         if _COOKIE_VALUE_UNSAFE_RE.search(value):
             raise ValueError("Invalid cookie %r: %r" % (name, value))
+        for attribute, text in (("domain", domain), ("path", path), ("samesite", samesite)):
+            if text is not None and _COOKIE_ATTR_UNSAFE_RE.search(text):
+                raise http.cookies.CookieError("Invalid cookie attribute %s %r" % (attribute, text))
         if max_age is not None and not (isinstance(max_age, int) and not isinstance(max_age, bool)):
             # A string here could smuggle extra attributes into the header.
             raise ValueError("max_age must be an int, got %r" % (max_age,))
@@ -772,7 +777,11 @@ class RequestHandler:
 
     def render_embed_js(self, js_embed: Iterable[bytes]) -> bytes:
         """Return a ``<script>`` block holding the embedded JavaScript parts."""
-        return b"<script>\n//<![CDATA[\n" + b"\n".join(js_embed) + b"\n//]]>\n</script>"
+        return (
+            b'<script type="text/javascript">\n//<![CDATA[\n'
+            + b"\n".join(js_embed)
+            + b"\n//]]>\n</script>"
+        )
 
     def render_linked_css(self, css_files: Iterable[str]) -> str:
         """Return ``<link rel="stylesheet">`` tags for ``css_files``."""
@@ -1922,21 +1931,23 @@ class RedirectHandler(RequestHandler):
         the protocol-relative ``//evil.example``: an open redirect).
         """
         to_url = self._url.format(*args, **kwargs)
-        if _REDIRECT_UNSAFE_RE.search(to_url):
-            raise HTTPError(400, "Redirect URL contains invalid characters: %r", to_url)
-        # Compare what a browser would make of both URLs: it reads "\\" as
-        # "/" and drops tabs and newlines.
+        # Compare what a browser would make of the URL with what the pattern
+        # alone gives: browsers drop tabs and newlines, read "\\" as "/" and
+        # any run of slashes before a host as "//".
+        browser_view = _BROWSER_IGNORED_RE.sub("", to_url).replace("\\", "/")
+        neutral = self._url.format(*["/"] * len(args), **dict.fromkeys(kwargs, "/"))
         try:
-            target = urllib.parse.urlsplit(to_url.replace("\\", "/"))
-            pattern = urllib.parse.urlsplit(self._url.replace("\\", "/"))
+            target = urllib.parse.urlsplit(browser_view)
+            pattern = urllib.parse.urlsplit(neutral)
         except ValueError:
             raise HTTPError(400, "Redirect URL cannot be parsed: %r", to_url)
-        # urlsplit reads "///host" as a path, browsers as "//host".
-        protocol_relative = to_url.replace("\\", "/").startswith("//")
+        protocol_relative = browser_view.startswith("//")
         if (target.scheme, target.netloc) != (pattern.scheme, pattern.netloc) or (
-            protocol_relative and not self._url.replace("\\", "/").startswith("//")
+            protocol_relative and not self._url.startswith("//")
         ):
             raise HTTPError(400, "Redirect URL cannot change the scheme or netloc: %r", to_url)
+        if _REDIRECT_UNSAFE_RE.search(to_url):
+            raise HTTPError(400, "Redirect URL contains invalid characters: %r", to_url)
         if self.request.query_arguments:
             to_url = httputil.url_concat(
                 to_url,
