@@ -542,6 +542,8 @@ class RequestHandler:
         if partitioned:
             morsel["partitioned"] = True
         for key, attr in kwargs.items():
+            if isinstance(attr, str) and _COOKIE_ATTR_UNSAFE_RE.search(attr):
+                raise http.cookies.CookieError("Invalid cookie attribute %s %r" % (key, attr))
             if key == "max_age":
                 key = "max-age"
             if key in ("httponly", "secure") and not attr:
@@ -1344,9 +1346,22 @@ class RequestHandler:
                 await pending
             if self._auto_finish and not self._finished:
                 self.finish()
-        except (Exception, asyncio.CancelledError) as e:
+        except asyncio.CancelledError as e:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # This task itself was cancelled (e.g. at shutdown): answer
+                # 500 without logging an error, then let the task end
+                # cancelled as asyncio expects.
+                if not self._finished:
+                    try:
+                        self.send_error(500)
+                    except Exception:
+                        app_log.error("Error answering a cancelled request", exc_info=True)
+                raise
             # A cancelled await inside the handler is its failure (500), not
             # a reason to abandon the request without an answer.
+            self._handle_execute_exception(e)
+        except Exception as e:
             self._handle_execute_exception(e)
         finally:
             self._settle_prepared()
@@ -2170,6 +2185,11 @@ class StaticFileHandler(RequestHandler):
             allowed = [allowed]
         if not _is_within(root, absolute_path, resolve=False):
             raise HTTPError(403, "%s is not in root static directory", self.path)
+        # Symbolic links must not lead out of the allowed folders; checked
+        # before anything else so the answer tells nothing about what exists
+        # behind a link.
+        if not any(_is_within(folder, absolute_path, resolve=True) for folder in allowed):
+            raise HTTPError(403, "%s is not in root static directory", self.path)
         if os.path.isdir(absolute_path) and self.default_filename is not None:
             if not self.request.path.endswith("/"):
                 # Browsers read "/\\" as "//": both are protocol-relative.
@@ -2178,7 +2198,7 @@ class StaticFileHandler(RequestHandler):
                 self.redirect(self.request.path + "/", permanent=True)
                 return None
             absolute_path = os.path.join(absolute_path, self.default_filename)
-        # Symbolic links must not lead out of the allowed folders.
+        # The default file may itself be a link.
         if not any(_is_within(folder, absolute_path, resolve=True) for folder in allowed):
             raise HTTPError(403, "%s is not in root static directory", self.path)
         if not os.path.exists(absolute_path):
