@@ -297,3 +297,46 @@ async def test_authenticated(serve: Any) -> None:
     assert response.headers["Location"].startswith(
         "https://login.example/in?next=http%3A%2F%2F127.0.0.1"
     )
+
+
+class OriginHandler(RequestHandler):
+    def get(self) -> None:
+        self.write("read")
+
+    def post(self) -> None:
+        self.write("ok")
+
+
+@pytest.mark.asyncio
+async def test_cross_origin_protection(serve: Any) -> None:
+    client = await serve(
+        Application(
+            [(r"/", OriginHandler)],
+            cross_origin_protection=True,
+            trusted_origins=["https://trusted.example"],
+        )
+    )
+    own = f"http://127.0.0.1:{client.port}"
+    cases = [
+        ({}, 200),
+        ({"Sec-Fetch-Site": "same-origin"}, 200),
+        ({"Sec-Fetch-Site": "none"}, 200),
+        ({"Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Sec-Fetch-Site": "same-site", "Origin": "https://sibling.example"}, 403),
+        ({"Sec-Fetch-Site": "cross-site", "Origin": own}, 403),
+        ({"Sec-Fetch-Site": "cross-site", "Origin": "https://trusted.example"}, 200),
+        ({"Origin": own}, 200),
+        ({"Origin": "https://evil.example", "Referer": own + "/"}, 403),
+        ({"Origin": "null"}, 403),
+        ({"Origin": "https://trusted.example/"}, 403),
+        ({"Origin": "https://trusted.example"}, 200),
+    ]
+    for headers, code in cases:
+        response = await client.fetch(
+            "/", method="POST", body=b"", headers={**headers, "Host": f"127.0.0.1:{client.port}"}
+        )
+        assert response.code == code, headers
+    response = await client.fetch(
+        "/", headers={"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
+    )
+    assert response.body == b"read"
