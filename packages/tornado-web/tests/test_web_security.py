@@ -340,3 +340,12 @@ async def test_cross_origin_protection(serve: Any) -> None:
         "/", headers={"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
     )
     assert response.body == b"read"
+
+
+@pytest.mark.asyncio
+async def test_cross_origin_protection_keeps_404(serve: Any) -> None:
+    client = await serve(Application([(r"/", OriginHandler)], cross_origin_protection=True))
+    response = await client.fetch(
+        "/missing", method="POST", body=b"", headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.code == 404

@@ -1973,6 +1973,10 @@ class ErrorHandler(RequestHandler):
     def check_xsrf_cookie(self) -> None:
         """No xsrf check: an unknown URL is a 404 for POSTs too, not a 403."""
 
+    def _check_cross_origin(self) -> None:
+        # Likewise: the error status wins over cross-origin protection.
+        pass
+
 
 class RedirectHandler(RequestHandler):
     """Redirects every GET to ``url``.
