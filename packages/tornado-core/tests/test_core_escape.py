@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tornado.escape import (
+    _unquote_to_bytes,
     json_decode,
     json_encode,
     linkify,
@@ -187,6 +188,76 @@ def test_parse_qs_bytes_strict_parsing_rejects_malformed_pairs() -> None:
     assert parse_qs_bytes("a=1&junk") == {"a": [b"1"]}
     with pytest.raises(ValueError, match="junk"):
         parse_qs_bytes("a=1&junk", strict_parsing=True)
+
+
+def test_parse_qs_bytes_max_num_fields() -> None:
+    assert parse_qs_bytes("a=1&b=2", max_num_fields=2) == {"a": [b"1"], "b": [b"2"]}
+    with pytest.raises(ValueError):
+        parse_qs_bytes("a=1&b=2", max_num_fields=1)
+
+
+def test_parse_qs_bytes_separator() -> None:
+    assert parse_qs_bytes("a=1;b=2&c", separator=";") == {"a": [b"1"], "b": [b"2&c"]}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"plain",
+        b"%41%3d%3D%25",
+        b"%%41",
+        b"%%%",
+        b"%zz%4",
+        b"a%",
+        b"%\r\nb",
+        b"=%41=",
+        b"+%20+",
+    ],
+)
+def test_unquote_to_bytes_edge_cases(data: bytes) -> None:
+    assert _unquote_to_bytes(data) == urllib.parse.unquote_to_bytes(data)
+
+
+@given(st.lists(st.sampled_from(["%", "4", "1", "z", "=", "\n", "+", "%4", "%e9", "a"])))
+def test_unquote_to_bytes_matches_stdlib(pieces: list[str]) -> None:
+    data = "".join(pieces)
+    assert _unquote_to_bytes(data) == urllib.parse.unquote_to_bytes(data)
+    assert _unquote_to_bytes(data.encode()) == urllib.parse.unquote_to_bytes(data.encode())
+
+
+@pytest.mark.parametrize("shift", range(5))
+@pytest.mark.parametrize("filler", [b"%41", b"%", b"%%4", b"x%4"])
+def test_unquote_to_bytes_long_input_across_chunks(shift: int, filler: bytes) -> None:
+    # Long inputs are decoded in pieces; escapes around every cut must survive.
+    data = b"y" * shift + filler * 10_000 + b"%4a%"
+    assert _unquote_to_bytes(data) == urllib.parse.unquote_to_bytes(data)
+
+
+@pytest.mark.parametrize("value", [b"%41" * 100_000, b"%" * 300_000])
+def test_parse_qs_bytes_memory_stays_proportional(value: bytes) -> None:
+    import tracemalloc
+
+    query = b"a=" + value
+    tracemalloc.start()
+    try:
+        parse_qs_bytes(query)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 6 * len(query)
+
+
+@given(
+    st.lists(st.sampled_from(["a", "=", "&", "+", "%41", "%", "%e9", "b", "==", ";"])),
+    st.booleans(),
+)
+def test_parse_qs_bytes_agrees_with_stdlib(pieces: list[str], keep_blank: bool) -> None:
+    query = "".join(pieces)
+    expected = urllib.parse.parse_qs(query, keep_blank, encoding="latin1", errors="strict")
+    as_bytes = {k: [v.encode("latin1") for v in vs] for k, vs in expected.items()}
+    assert parse_qs_bytes(query, keep_blank) == as_bytes
+    assert parse_qs_bytes(query.encode("latin1"), keep_blank) == as_bytes
 
 
 @given(st.dictionaries(st.text(min_size=1), st.binary(min_size=1)))

@@ -76,9 +76,78 @@ def test_gzip_decompressor_round_trip_in_chunks() -> None:
     payload = b"hello world " * 1000
     compressed = gzip.compress(payload)
     d = GzipDecompressor()
-    out = b"".join(d.decompress(compressed[i : i + 7]) for i in range(0, len(compressed), 7))
+    out = b""
+    for i in range(0, len(compressed), 7):
+        chunk = compressed[i : i + 7]
+        while chunk:
+            out += d.decompress(chunk, 256)
+            chunk = d.unconsumed_tail
     out += d.flush()
     assert out == payload
+
+
+def _drive(d: GzipDecompressor, data: bytes, read_size: int, limit: int) -> bytes:
+    """Feed *data* in *read_size* pieces, passing each unconsumed tail back in."""
+    out = bytearray()
+    for i in range(0, len(data), read_size):
+        chunk = data[i : i + read_size]
+        while chunk:
+            piece = d.decompress(chunk, limit)
+            assert len(piece) <= limit
+            assert piece or len(d.unconsumed_tail) < len(chunk)
+            out += piece
+            chunk = d.unconsumed_tail
+    out += d.flush()
+    return bytes(out)
+
+
+@pytest.mark.parametrize("read_size", [1, 5, 64, 100_000])
+@pytest.mark.parametrize("limit", [1, 10, 300, 100_000])
+def test_gzip_decompressor_concatenated_members(read_size: int, limit: int) -> None:
+    parts = [b"first " * 50, b"", os.urandom(700), b"z"]
+    data = b"".join(gzip.compress(p) for p in parts)
+    assert _drive(GzipDecompressor(), data, read_size, limit) == b"".join(parts)
+
+
+def test_gzip_decompressor_member_ending_exactly_at_limit() -> None:
+    data = gzip.compress(b"a" * 100) + gzip.compress(b"next")
+    assert _drive(GzipDecompressor(), data, len(data), 100) == b"a" * 100 + b"next"
+
+
+@pytest.mark.parametrize("trailer", [b"\0", b"\r\n", b"junk", b"\x1f", b"\x1f\x8b"])
+@pytest.mark.parametrize("read_size", [1, 4096])
+def test_gzip_decompressor_rejects_bytes_after_a_member(trailer: bytes, read_size: int) -> None:
+    with pytest.raises(zlib.error):
+        _drive(GzipDecompressor(), gzip.compress(b"body") + trailer, read_size, 1024)
+
+
+@pytest.mark.parametrize("cut", [1, 8, 20])
+def test_gzip_decompressor_flush_rejects_truncated_stream(cut: int) -> None:
+    data = gzip.compress(os.urandom(100))
+    with pytest.raises(zlib.error):
+        _drive(GzipDecompressor(), data[:-cut], 4096, 1024)
+
+
+def test_gzip_decompressor_empty_stream_flushes_nothing() -> None:
+    assert GzipDecompressor().flush() == b""
+
+
+def test_gzip_decompressor_flush_refuses_unconsumed_tail() -> None:
+    bomb = gzip.compress(b"\0" * 1_000_000)
+    d = GzipDecompressor()
+    assert len(d.decompress(bomb, 1024)) == 1024
+    assert d.unconsumed_tail
+    with pytest.raises(ValueError, match="unconsumed"):
+        d.flush()
+
+
+def test_gzip_decompressor_without_max_length_is_deprecated() -> None:
+    d = GzipDecompressor()
+    with pytest.warns(DeprecationWarning, match="max_length"):
+        out = d.decompress(gzip.compress(b"one ") + gzip.compress(b"two"))
+    assert out == b"one two"
+    assert d.unconsumed_tail == b""
+    assert d.flush() == b""
 
 
 def test_gzip_decompressor_max_length_leaves_unconsumed_tail() -> None:
@@ -101,7 +170,7 @@ def test_gzip_decompressor_max_length_leaves_unconsumed_tail() -> None:
 def test_gzip_decompressor_rejects_non_gzip() -> None:
     d = GzipDecompressor()
     with pytest.raises(zlib.error):
-        d.decompress(zlib.compress(b"zlib framing, not gzip"))
+        d.decompress(zlib.compress(b"zlib framing, not gzip"), 1024)
 
 
 @given(st.binary(), st.integers(min_value=1, max_value=64))

@@ -75,41 +75,110 @@ class ObjectDict(dict[str, Any]):
 class GzipDecompressor:
     """Incremental decompressor for a gzip-framed stream.
 
-    A thin wrapper over `zlib.decompressobj` configured for the gzip
-    container (not raw deflate and not zlib framing).  Feed chunks to
-    `decompress`; when the input is exhausted call `flush`.  Corrupt input
-    raises `zlib.error`.
+    Built on `zlib.decompressobj` configured for the gzip container (not
+    raw deflate and not zlib framing).  A stream may hold several gzip
+    members one after another (as ``gzip.compress(a) + gzip.compress(b)``
+    does); their outputs are concatenated.  Feed chunks to `decompress`
+    with an output limit, pass `unconsumed_tail` back in, and call `flush`
+    once the input is exhausted.
+
+    Corrupt input, bytes after a member that do not start another gzip
+    member, and a stream that ends inside a member raise `zlib.error`
+    (the last one from `flush`).
     """
 
     def __init__(self) -> None:
+        self._member = self._new_member()
+        # Whether the current member has been given any input: a member
+        # that was started but never reached its end is a truncated stream.
+        self._fed = False
+        self._tail = b""
+
+    @staticmethod
+    def _new_member() -> Any:
         # 16 + MAX_WBITS selects the gzip header and trailer.
-        self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
 
     def decompress(self, value: bytes, max_length: int = 0) -> bytes:
         """Decompress a chunk of input and return the bytes produced.
 
-        If ``max_length`` is positive, at most that many bytes are returned
-        and the input that was not yet processed is kept in
-        `unconsumed_tail`; the caller must pass it back in (possibly
-        together with more data) to continue.  This bounds the memory a
-        small, highly compressed body can make us allocate.
+        At most ``max_length`` bytes are returned; input that was not yet
+        processed is kept in `unconsumed_tail`, and the caller must pass it
+        back in (possibly followed by more data) to continue.  This bounds
+        the memory a small, highly compressed body can make us allocate.
+
+        Calling without a positive ``max_length`` (no limit) is deprecated
+        and emits a `DeprecationWarning`; the whole chunk is decompressed.
 
         Raises `zlib.error` if the data is not valid gzip.
         """
-        return self._decompressor.decompress(value, max_length)
+        if not max_length or max_length <= 0:
+            import warnings
+
+            warnings.warn(
+                "GzipDecompressor.decompress without a positive max_length is deprecated;"
+                " pass an output limit and feed unconsumed_tail back in",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            max_length = 0
+        pieces: list[bytes] = []
+        produced = 0
+        data = bytes(value)
+        while data:
+            if self._member.eof:
+                # The previous member ended; what follows must be another one.
+                self._member = self._new_member()
+                self._fed = False
+            room = max_length - produced if max_length else 0
+            if max_length and room <= 0:
+                break
+            piece = self._member.decompress(data, room)
+            self._fed = True
+            pieces.append(piece)
+            produced += len(piece)
+            if self._member.eof:
+                data = self._member.unused_data
+            else:
+                data = self._member.unconsumed_tail
+                if data:
+                    # The output limit stopped this member mid-way.
+                    break
+        self._tail = data
+        return b"".join(pieces)
 
     @property
     def unconsumed_tail(self) -> bytes:
         """Input left over because the last `decompress` hit ``max_length``."""
-        return self._decompressor.unconsumed_tail
+        return self._tail
 
     def flush(self) -> bytes:
-        """Return whatever output is still buffered.
+        """Return whatever output is still buffered, checking the stream is complete.
 
-        Call once the input is exhausted.  It is an error to call
-        `decompress` afterwards.
+        Call once the input is exhausted; no other method may be called
+        afterwards.  Raises `ValueError` if `unconsumed_tail` was not fed
+        back to `decompress` first (flushing it would lift the output
+        limit), and `zlib.error` if the stream ends inside a member.
         """
-        return self._decompressor.flush()
+        if self._tail:
+            raise ValueError(
+                "GzipDecompressor.flush called with unconsumed input;"
+                " pass unconsumed_tail back to decompress first"
+            )
+        pieces: list[bytes] = []
+        while True:
+            ended_before = self._member.eof
+            pieces.append(self._member.flush())
+            if self._fed and not self._member.eof:
+                raise zlib.error("incomplete or truncated gzip stream")
+            rest = b"" if ended_before else self._member.unused_data
+            if not rest:
+                return b"".join(pieces)
+            # Output that zlib still held completed this member inside
+            # flush; what follows it is the next member.
+            self._member = self._new_member()
+            self._fed = True
+            pieces.append(self._member.decompress(rest))
 
 
 def import_object(name: str) -> Any:
