@@ -472,3 +472,11 @@ class TestHTTPFixtures:
     def test_http_fixtures_in_auto_mode(self, run_inner: RunInner) -> None:
         result = run(run_inner, self.SOURCE, ini=INI_AUTO)
         result.assert_outcomes(passed=8)
+
+
+def test_installing_the_distribution_registers_the_plugin(request: pytest.FixtureRequest) -> None:
+    from importlib.metadata import entry_points
+
+    registered = {ep.name: ep.value for ep in entry_points(group="pytest11")}
+    assert registered.get("tornado-testing") == "tornado._pytest_plugin"
+    assert request.config.pluginmanager.hasplugin("tornado-testing")
