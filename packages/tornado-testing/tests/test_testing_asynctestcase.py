@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import unittest
 from collections.abc import Generator
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from tornado import gen
 from tornado.ioloop import IOLoop
-from tornado.testing import AsyncTestCase, gen_test
+from tornado.testing import AsyncTestCase, ExpectLog, gen_test
 
 
 def run_case(case: type[unittest.TestCase], name: str) -> unittest.TestResult:
@@ -37,6 +38,10 @@ class Recorder:
     """Collects what inner tests observed, for assertions outside them."""
 
     seen: dict[str, Any] = {}
+
+
+class Seen:
+    handlers: list[logging.Handler] = []
 
 
 class TestStopWait:
@@ -223,6 +228,32 @@ class TestCallbackFailures:
         problem = single_problem(run_case(Case, "test_it"))
         assert "ValueError: from the background" in problem
         assert "timed out" not in problem
+
+    def test_expected_callback_error_does_not_fail_the_test(self) -> None:
+        class Case(AsyncTestCase):
+            def test_it(self) -> None:
+                def explode() -> None:
+                    raise ZeroDivisionError("expected")
+
+                with ExpectLog("tornado.application", "Exception in callback", level=40):
+                    self.io_loop.add_callback(explode)
+                    self.io_loop.add_callback(self.stop)
+                    self.wait()
+
+        assert_passed(run_case(Case, "test_it"))
+
+    def test_watching_adds_no_log_handler(self) -> None:
+        # A handler would count as "logging configured" and hide the output of
+        # unconfigured test runs.
+        app_log = logging.getLogger("tornado.application")
+        before = list(app_log.handlers)
+
+        class Case(AsyncTestCase):
+            def test_it(self) -> None:
+                Seen.handlers = list(app_log.handlers)
+
+        assert_passed(run_case(Case, "test_it"))
+        assert Seen.handlers == before
 
     def test_exception_in_raw_asyncio_callback_fails_the_test(self) -> None:
         class Case(AsyncTestCase):

@@ -242,6 +242,24 @@ class TestMain:
         assert proc.returncode == 1
         assert "No tests specified" in proc.stderr
 
+    def test_errors_logged_during_tests_stay_visible(self, tmp_path: Path) -> None:
+        (tmp_path / "logging_tests.py").write_text(
+            textwrap.dedent(
+                """
+                from tornado.log import app_log
+                from tornado.testing import AsyncTestCase, gen_test
+
+                class Logs(AsyncTestCase):
+                    @gen_test
+                    async def test_logs(self):
+                        app_log.error("this error must be visible")
+                """
+            )
+        )
+        proc = self.run(tmp_path, "-m", "unittest", "logging_tests")
+        assert proc.returncode == 0, proc.stderr
+        assert "this error must be visible" in proc.stderr
+
     def test_unknown_option_is_rejected(self, tmp_path: Path) -> None:
         proc = self.run(tmp_path, "sample_tests.py", "--no_such_option")
         assert proc.returncode != 0

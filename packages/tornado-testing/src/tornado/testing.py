@@ -124,37 +124,43 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-class _CallbackErrorHandler(logging.Handler):
+class _CallbackErrorFilter(logging.Filter):
     """Reports errors the loop logs for failing callbacks to a `_FailureWatch`.
 
     The IOLoop catches exceptions of callbacks and I/O handlers and logs them
     on ``tornado.application`` as "Exception in callback ..." or "Exception
     in I/O handler ...".  Only records logged while the watched loop runs
-    count, so a loop of another thread cannot fail this test.  A record an
-    `ExpectLog` swallowed never reaches this handler: expected errors stay
-    expected.
+    count, so a loop of another thread cannot fail this test.
+
+    A filter rather than a handler: a handler would count as logging being
+    configured (the IOLoop then skips its default set-up, and Python its
+    last-resort output), so unrelated errors would vanish from test output.
+    The record itself is always let through.  `ExpectLog` puts its filter
+    before this one, so a record it swallows never counts as a failure.
     """
 
     def __init__(self, watch: _FailureWatch) -> None:
-        super().__init__(level=logging.ERROR)
+        super().__init__()
         self._watch = watch
 
-    def emit(self, record: logging.LogRecord) -> None:
-        """Forward the exception of a failing-callback record to the watch."""
-        if record.exc_info is None or record.exc_info[1] is None:
-            return
-        if not record.getMessage().startswith("Exception in "):
-            return
-        if _running_loop() is not self._watch.asyncio_loop:
-            return
-        self._watch.report(record.exc_info[1])
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Forward the exception of a failing-callback record to the watch; keep the record."""
+        if (
+            record.levelno >= logging.ERROR
+            and record.exc_info is not None
+            and record.exc_info[1] is not None
+            and record.getMessage().startswith("Exception in ")
+            and _running_loop() is self._watch.asyncio_loop
+        ):
+            self._watch.report(record.exc_info[1])
+        return True
 
 
 class _FailureWatch:
     """Collects the exceptions that escape callbacks of one loop during a test.
 
     Two sources are watched: the IOLoop's log of failing callbacks (see
-    `_CallbackErrorHandler`) and the asyncio loop's exception handler, which
+    `_CallbackErrorFilter`) and the asyncio loop's exception handler, which
     receives errors of raw asyncio callbacks and of futures whose exception
     nobody retrieved.  Each exception is passed to ``on_failure``.
     """
@@ -162,7 +168,7 @@ class _FailureWatch:
     def __init__(self, io_loop: IOLoop, on_failure: Callable[[BaseException], None]) -> None:
         self.asyncio_loop = io_loop.asyncio_loop
         self._on_failure = on_failure
-        self._log_handler = _CallbackErrorHandler(self)
+        self._log_filter = _CallbackErrorFilter(self)
         self._previous_handler: Any = None
         self._active = False
 
@@ -170,13 +176,13 @@ class _FailureWatch:
         """Begin routing failures to ``on_failure``."""
         self._previous_handler = self.asyncio_loop.get_exception_handler()
         self.asyncio_loop.set_exception_handler(self._asyncio_handler)
-        app_log.addHandler(self._log_handler)
+        app_log.addFilter(self._log_filter)
         self._active = True
 
     def stop(self) -> None:
         """Stop watching; later failures are handled as if no test ran."""
         self._active = False
-        app_log.removeHandler(self._log_handler)
+        app_log.removeFilter(self._log_filter)
         if not self.asyncio_loop.is_closed():
             self.asyncio_loop.set_exception_handler(self._previous_handler)
 
@@ -904,7 +910,10 @@ class ExpectLog(logging.Filter):
         if self.level is not None and self.level < self.logger.getEffectiveLevel():
             self._saved_level = self.logger.level
             self.logger.setLevel(self.level)
-        self.logger.addFilter(self)
+        # First in line: a swallowed record must not reach the filter that
+        # turns logged callback errors into test failures.
+        if self not in self.logger.filters:
+            self.logger.filters.insert(0, self)
         return self
 
     def __exit__(
