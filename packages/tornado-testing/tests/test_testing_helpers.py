@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import subprocess
 import sys
 import textwrap
+import unittest
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tornado.testing import ExpectLog, bind_unused_port, get_async_test_timeout
+from tornado.testing import (
+    ExpectLog,
+    bind_unused_port,
+    get_async_test_timeout,
+    setup_with_context_manager,
+)
 
 
 @pytest.fixture
@@ -161,6 +168,32 @@ class TestBindUnusedPort:
         b, port_b = bind_unused_port()
         with a, b:
             assert port_a != port_b
+
+
+class TestSetupWithContextManager:
+    def test_context_lasts_until_the_cleanups(self) -> None:
+        events: list[str] = []
+
+        @contextlib.contextmanager
+        def tracked() -> Iterator[str]:
+            events.append("enter")
+            yield "value"
+            events.append("exit")
+
+        class Case(unittest.TestCase):
+            def setUp(self) -> None:
+                events.append(setup_with_context_manager(self, tracked()))
+
+            def test_it(self) -> None:
+                events.append("test")
+
+            def tearDown(self) -> None:
+                events.append("tearDown")
+
+        result = unittest.TestResult()
+        Case("test_it").run(result)
+        assert result.wasSuccessful()
+        assert events == ["enter", "value", "test", "tearDown", "exit"]
 
 
 class TestAsyncTestTimeout:

@@ -37,8 +37,9 @@ import traceback
 import unittest
 import warnings
 from collections.abc import Callable, Coroutine, Generator
+from contextlib import AbstractContextManager
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from tornado import gen
 from tornado.ioloop import IOLoop
@@ -937,6 +938,28 @@ class ExpectLog(logging.Filter):
                 DeprecationWarning,
                 stacklevel=2,
             )
+
+
+_T = TypeVar("_T")
+
+
+def setup_with_context_manager(testcase: unittest.TestCase, cm: AbstractContextManager[_T]) -> _T:
+    """Enter ``cm`` for the rest of a test; return what it returns on entry.
+
+    Meant for ``setUp``: ``cm`` is exited (with no exception) by a cleanup
+    registered on ``testcase``, so it stays in effect through the test and
+    its ``tearDown``.  For example, to change warning filters for a test::
+
+        def setUp(self):
+            setup_with_context_manager(self, warnings.catch_warnings())
+            warnings.simplefilter("ignore", DeprecationWarning)
+            super().setUp()
+
+    .. versionadded:: 6.3
+    """
+    value = cm.__enter__()
+    testcase.addCleanup(cm.__exit__, None, None, None)
+    return value
 
 
 def main(**kwargs: Any) -> None:
