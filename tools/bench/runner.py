@@ -62,6 +62,10 @@ SUITES: dict[str, list[Workload]] = {
         Workload("http_server.py", ("asyncio",), needs=("tornado.httpserver",)),
         Workload("http_server.py", ("uvloop",), needs=("tornado.httpserver",)),
     ],
+    "web": [
+        Workload("web_requests.py", ("tornado",), needs=("tornado.web", "tornado.httpserver")),
+        Workload("web_layer.py", ("tornado",), needs=("tornado.web",)),
+    ],
     "import": [
         Workload("import_time.py", ("tornado.template",), needs=("tornado.template",)),
         Workload("import_time.py", ("tornado.web",), needs=("tornado.web",)),
