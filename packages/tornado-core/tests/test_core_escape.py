@@ -196,10 +196,6 @@ def test_parse_qs_bytes_max_num_fields() -> None:
         parse_qs_bytes("a=1&b=2", max_num_fields=1)
 
 
-def test_parse_qs_bytes_separator() -> None:
-    assert parse_qs_bytes("a=1;b=2&c", separator=";") == {"a": [b"1"], "b": [b"2&c"]}
-
-
 @pytest.mark.parametrize(
     "data",
     [

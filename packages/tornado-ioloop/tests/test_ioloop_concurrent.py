@@ -116,6 +116,35 @@ async def test_chain_future_copies_result_exception_and_cancellation() -> None:
 
 
 @pytest.mark.asyncio
+async def test_chain_future_cancellation_through_concurrent_futures(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first: futures.Future[int] = futures.Future()
+    middle: futures.Future[int] = futures.Future()
+    last: Future[int] = Future()
+    chain_future(first, middle)
+    chain_future(middle, last)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await last
+    assert middle.cancelled() and last.cancelled()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.asyncio
+async def test_chain_future_cancelled_source_fails_a_running_concurrent_target() -> None:
+    source: futures.Future[int] = futures.Future()
+    target: futures.Future[int] = futures.Future()
+    assert target.set_running_or_notify_cancel()  # running: cannot be cancelled
+    done = asyncio.get_running_loop().create_future()
+    target.add_done_callback(lambda f: done.get_loop().call_soon_threadsafe(done.set_result, None))
+    chain_future(source, target)
+    source.cancel()
+    await done
+    assert isinstance(target.exception(), asyncio.CancelledError)
+
+
+@pytest.mark.asyncio
 async def test_chain_future_leaves_done_target_alone() -> None:
     a: Future[int] = Future()
     b: Future[int] = Future()

@@ -245,6 +245,102 @@ async def test_cancelling_the_future_cancels_the_generator() -> None:
 
 
 @pytest.mark.asyncio
+async def test_cancelled_error_raised_before_the_first_yield_cancels_the_future() -> None:
+    @gen.coroutine
+    def plain() -> None:
+        raise asyncio.CancelledError()
+
+    @gen.coroutine
+    def generator() -> Generator[Any, Any, None]:
+        raise asyncio.CancelledError()
+        yield  # pragma: no cover
+
+    for fut in (plain(), generator()):
+        with pytest.raises(asyncio.CancelledError):
+            await fut
+        assert fut.cancelled()
+
+
+@pytest.mark.asyncio
+async def test_caught_exception_does_not_become_the_context_of_the_next() -> None:
+    class Boom(Exception):
+        pass
+
+    @gen.coroutine
+    def fails(n: int) -> None:
+        raise Boom(n)
+
+    @gen.coroutine
+    def caller() -> Generator[Any, Any, list[Any]]:
+        contexts = []
+        for n in range(2):
+            try:
+                yield fails(n)
+            except Boom as e:
+                contexts.append(e.__context__)
+        return contexts
+
+    assert await caller() == [None, None]
+
+
+def test_failed_coroutine_frees_its_locals_without_the_garbage_collector(
+    loop_policy: str,
+) -> None:
+    import gc
+    import weakref
+
+    class Local:
+        pass
+
+    refs: list[weakref.ref[Local]] = []
+
+    @gen.coroutine
+    def inner() -> Generator[Any, Any, None]:
+        local = Local()
+        refs.append(weakref.ref(local))
+        yield gen.coroutine(lambda: None)()
+        raise ValueError("failed")
+
+    @gen.coroutine
+    def outer() -> Generator[Any, Any, None]:
+        try:
+            yield inner()
+        except ValueError:
+            pass
+
+    io_loop = IOLoop()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        io_loop.run_sync(outer)
+        assert refs and refs[0]() is None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+        io_loop.close()
+
+
+def test_future_repr_in_debug_mode_names_the_caller(loop_policy: str) -> None:
+    @gen.coroutine
+    def f() -> Generator[Any, Any, None]:
+        yield gen.moment
+
+    io_loop = IOLoop()
+    io_loop.asyncio_loop.set_debug(True)
+
+    async def call() -> None:
+        fut = f()
+        line = sys._getframe().f_lineno - 1
+        assert f"created at {__file__}:{line}" in repr(fut)
+        await fut
+
+    try:
+        io_loop.run_sync(call)
+    finally:
+        io_loop.close()
+
+
+@pytest.mark.asyncio
 async def test_contextvars_propagate_and_stay_isolated() -> None:
     @gen.coroutine
     def child() -> Generator[Any, Any, str]:
@@ -360,11 +456,35 @@ async def test_multi_with_the_same_future_twice() -> None:
 
 
 @pytest.mark.asyncio
-async def test_multi_with_a_cancelled_child_is_cancelled() -> None:
+async def test_multi_with_a_cancelled_child_raises_but_is_not_cancelled() -> None:
     child: Future[int] = Future()
     child.cancel()
+    combined = gen.multi([child, _done(1)])
     with pytest.raises(asyncio.CancelledError):
-        await gen.multi([child, _done(1)])
+        await combined
+    assert not combined.cancelled()
+
+    later: Future[int] = Future()
+    combined = gen.multi([later])
+    IOLoop.current().add_callback(later.cancel)
+    with pytest.raises(asyncio.CancelledError):
+        await combined
+    assert not combined.cancelled()
+
+
+@pytest.mark.asyncio
+async def test_multi_cancellation_after_a_failure_is_silent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    child: Future[int] = Future()
+    child.cancel()
+    with pytest.raises(KeyError):
+        await gen.multi([_failed(KeyError("first")), child])
+    assert not caplog.records
+
+
+def test_multi_has_its_old_name() -> None:
+    assert gen.Multi is gen.multi
 
 
 # -- with_timeout, sleep -----------------------------------------------------------
@@ -415,6 +535,26 @@ async def test_with_timeout_logs_late_failures_unless_quiet(
 
 
 @pytest.mark.asyncio
+async def test_with_timeout_message() -> None:
+    io_loop = IOLoop.current()
+    with pytest.raises(gen.TimeoutError, match=r"^custom$"):
+        await gen.with_timeout(io_loop.time(), Future(), message="custom")
+    with pytest.raises(gen.TimeoutError, match=r"^lazy$"):
+        await gen.with_timeout(io_loop.time(), Future(), message=lambda: "lazy")
+    with pytest.raises(gen.TimeoutError, match=r"^Timeout$"):
+        await gen.with_timeout(io_loop.time(), Future())
+
+
+@pytest.mark.asyncio
+async def test_with_timeout_message_callable_not_called_in_time() -> None:
+    def message() -> str:
+        raise AssertionError("called although the future finished in time")
+
+    deadline = datetime.timedelta(seconds=3600)
+    assert await gen.with_timeout(deadline, _done("ok"), message=message) == "ok"
+
+
+@pytest.mark.asyncio
 async def test_sleep_resolves_to_none() -> None:
     assert await gen.sleep(0) is None
     assert await gen.sleep(0.001) is None
@@ -450,6 +590,27 @@ async def test_wait_iterator_yields_in_completion_order() -> None:
         assert it.current_future is fs[it.current_index]
     assert order == [(2, "r2"), (0, "r0"), (1, "r1")]
     assert it.current_index is None
+
+
+@pytest.mark.asyncio
+async def test_wait_iterator_hands_out_a_repeated_future_once_per_position() -> None:
+    done = _done(7)
+    for it, indices in [
+        (gen.WaitIterator(done, done, done), [0, 1, 2]),
+        (gen.WaitIterator(x=done, y=done), ["x", "y"]),
+    ]:
+        seen = []
+        while not it.done():
+            assert await it.next() == 7
+            seen.append(it.current_index)
+            assert it.current_future is done
+        assert seen == indices
+
+    pending: Future[int] = Future()
+    it = gen.WaitIterator(pending, pending)
+    IOLoop.current().add_callback(pending.set_result, 3)
+    assert [await it.next(), it.current_index, await it.next(), it.current_index] == [3, 0, 3, 1]
+    assert it.done()
 
 
 @pytest.mark.asyncio

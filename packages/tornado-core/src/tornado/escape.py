@@ -187,8 +187,8 @@ def parse_qs_bytes(
     qs: str | bytes,
     keep_blank_values: bool = False,
     strict_parsing: bool = False,
+    *,
     max_num_fields: int | None = None,
-    separator: str = "&",
 ) -> dict[str, list[bytes]]:
     """Parse a query string into a dict of names to lists of `bytes` values.
 
@@ -196,13 +196,11 @@ def parse_qs_bytes(
     the caller can choose their charset (names are decoded as latin-1,
     which maps bytes to code points one to one).  ``strict_parsing`` makes
     malformed pairs raise `ValueError`; so does a query string with more
-    than ``max_num_fields`` fields when that limit is given.  ``separator``
-    is the character between fields.
+    than ``max_num_fields`` fields (separated by ``&``) when that limit is
+    given.
     """
     data = qs.encode("latin1") if isinstance(qs, str) else bytes(qs)
-    if not separator or not isinstance(separator, str | bytes):
-        raise ValueError("Separator must be of type string or bytes.")
-    sep = separator.encode("latin1") if isinstance(separator, str) else separator
+    sep = b"&"
     if max_num_fields is not None and data.count(sep) + 1 > max_num_fields:
         raise ValueError("Max number of fields exceeded")
     # Percent-escapes are decoded straight to bytes (never through a str

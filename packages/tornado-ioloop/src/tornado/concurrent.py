@@ -146,15 +146,19 @@ def chain_future(a: _AnyFuture, b: _AnyFuture) -> None:
     Either may be an `asyncio.Future` or a `concurrent.futures.Future`.  When
     ``a`` is a `concurrent.futures.Future` completed on another thread, the
     copy happens on the `IOLoop` that was current when this was called, so an
-    asyncio ``b`` is only touched from its own thread.  Nothing is copied if
-    ``b`` is already done (for example because it was cancelled).
+    asyncio ``b`` is only touched from its own thread.  A cancelled ``a``
+    cancels ``b``.  Nothing is copied if ``b`` is already done (for example
+    because it was cancelled).
     """
 
     def copy(a: _AnyFuture) -> None:
         if b.done():
             return
-        if isinstance(a, Future) and a.cancelled():
-            b.cancel()
+        if a.cancelled():
+            # A concurrent.futures.Future that is already running cannot be
+            # cancelled; it still must not stay pending forever.
+            if not b.cancel():
+                b.set_exception(asyncio.CancelledError())
             return
         exc = a.exception()
         if exc is not None:

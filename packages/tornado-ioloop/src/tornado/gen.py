@@ -48,6 +48,7 @@ __all__ = [
     "BadYieldError",
     "KeyReuseError",
     "LeakedCallbackError",
+    "Multi",
     "Return",
     "ReturnValueIgnoredError",
     "TimeoutError",
@@ -169,35 +170,82 @@ def coroutine(func: Callable[_P, Any]) -> Callable[_P, Future[Any]]:
     @functools.wraps(func)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Future[Any]:
         future: Future[Any] = _new_future()
-        ctx_run = contextvars.copy_context().run
+        if future.get_loop().get_debug():
+            _point_source_traceback_at_caller(future)
+        try:
+            _start(future, func, args, kwargs)
+            return future
+        finally:
+            # An exception stored in the future references, through its
+            # traceback and the frames' f_back chain, this frame: dropping
+            # the local breaks that cycle, so the future and everything the
+            # coroutine held are freed by reference counting alone.
+            del future
+
+    wrapper.__wrapped__ = func
+    wrapper.__tornado_coroutine__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _point_source_traceback_at_caller(future: Future[Any]) -> None:
+    """In asyncio debug mode, make ``repr(future)`` name the coroutine's caller.
+
+    The future records where it was created; without this that would be
+    inside the decorator.  Two frames up from here is the code that called
+    the decorated function.
+    """
+    recorded = getattr(future, "_source_traceback", None)
+    if recorded:
+        import traceback
+
+        recorded[:] = traceback.extract_stack(sys._getframe(2))
+
+
+def _start(
+    future: Future[Any],
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> None:
+    """Call a decorated function and start driving it, with ``future`` as its outcome."""
+    ctx_run = contextvars.copy_context().run
+    result: Any = None
+    yielded: Any = None
+    try:
         try:
             result = ctx_run(func, *args, **kwargs)
         except (Return, StopIteration) as e:
             result = _value_from_stopiteration(e)
+        except asyncio.CancelledError:
+            # As with an asyncio task that raises it: the future is cancelled.
+            future.cancel()
+            return
         except Exception:
             future_set_exc_info(future, sys.exc_info())
-            return future
+            return
         if isinstance(result, types.GeneratorType):
             try:
                 yielded = ctx_run(next, result)
             except (Return, StopIteration) as e:
                 future_set_result_unless_cancelled(future, _value_from_stopiteration(e))
+            except asyncio.CancelledError:
+                future.cancel()
             except Exception:
                 future_set_exc_info(future, sys.exc_info())
             else:
                 _Runner(ctx_run, result, future, yielded)
-            return future
-        if inspect.iscoroutine(result):
+        elif inspect.iscoroutine(result):
             # A native coroutine function was decorated: run it as a task
             # rather than handing back an un-awaited coroutine object.
             chain_future(convert_yielded(result), future)
-            return future
-        future_set_result_unless_cancelled(future, result)
-        return future
-
-    wrapper.__wrapped__ = func
-    wrapper.__tornado_coroutine__ = True  # type: ignore[attr-defined]
-    return wrapper
+        else:
+            future_set_result_unless_cancelled(future, result)
+    finally:
+        # This frame stays reachable from the traceback of any exception
+        # raised below it (through f_back); holding no futures or
+        # generators keeps that from forming a reference cycle.
+        del future
+        result = yielded = None
 
 
 def is_coroutine_function(func: Any) -> bool:
@@ -241,8 +289,12 @@ class _Runner:
         # on; tying it to the result future keeps it alive as long as anyone
         # can observe the outcome.
         result_future.add_done_callback(self._on_result_done)
-        if self.ctx_run(self._handle_yield, first_yielded):
-            self.ctx_run(self.run)
+        try:
+            if self.ctx_run(self._handle_yield, first_yielded):
+                self.ctx_run(self.run)
+        finally:
+            # See _start: no futures in frames a traceback may keep alive.
+            del result_future, first_yielded, gen
 
     def _on_result_done(self, result_future: Future[Any]) -> None:
         if result_future.cancelled() and not self.finished:
@@ -256,6 +308,10 @@ class _Runner:
         if self.running or self.finished:
             return
         self.running = True
+        future: Future[Any] | futures.Future[Any] | None = None
+        value: Any = None
+        error: BaseException | None = None
+        yielded: Any = None
         try:
             while True:
                 future = self.future
@@ -263,21 +319,31 @@ class _Runner:
                     return
                 self.future = None
                 assert self.gen is not None and self.result_future is not None
+                if self.result_future.cancelled() and not self.cancel_delivered:
+                    # What we waited for could not be cancelled (or finished
+                    # anyway): deliver the cancellation now.
+                    self.cancel_delivered = True
+                    error = asyncio.CancelledError()
+                else:
+                    try:
+                        value = future.result()
+                    except BaseException as exc:
+                        if isinstance(exc, asyncio.CancelledError):
+                            self.cancel_delivered = True
+                        error = exc
+                future = None
                 try:
-                    if self.result_future.cancelled() and not self.cancel_delivered:
-                        # What we waited for could not be cancelled (or
-                        # finished anyway): deliver the cancellation now.
-                        self.cancel_delivered = True
-                        yielded = self.gen.throw(asyncio.CancelledError())
-                    else:
+                    # Thrown outside the except block above, so that what the
+                    # generator raises next does not get this as __context__.
+                    if error is not None:
+                        thrown, error = error, None
                         try:
-                            value = future.result()
-                        except BaseException as exc:
-                            if isinstance(exc, asyncio.CancelledError):
-                                self.cancel_delivered = True
-                            yielded = self.gen.throw(exc)
-                        else:
-                            yielded = self.gen.send(value)
+                            yielded = self.gen.throw(thrown)
+                        finally:
+                            del thrown
+                    else:
+                        yielded = self.gen.send(value)
+                    value = None
                 except (StopIteration, Return) as e:
                     self._finish()
                     future_set_result_unless_cancelled(
@@ -297,9 +363,13 @@ class _Runner:
                     return
                 if not self._handle_yield(yielded):
                     return
-                del yielded
+                yielded = None
         finally:
             self.running = False
+            # This frame stays reachable from the traceback of any exception
+            # that passed through it; holding no futures or values keeps that
+            # from forming a reference cycle.
+            future = value = error = yielded = None
 
     def _finish(self) -> None:
         self.finished = True
@@ -402,8 +472,10 @@ def multi_future(
             try:
                 results.append(fut.result())
             except asyncio.CancelledError:
+                # As asyncio.gather does: the multi future fails with
+                # CancelledError, but it is not itself cancelled.
                 if not future.done():
-                    future.cancel()
+                    future.set_exception(asyncio.CancelledError())
             except Exception as e:
                 if not future.done():
                     future_set_exc_info(future, sys.exc_info())
@@ -425,6 +497,10 @@ def multi_future(
     return future
 
 
+#: Older name of `multi`, kept for code that still uses it.
+Multi = multi
+
+
 def maybe_future(x: Any) -> Future[Any]:
     """Return ``x`` if it is a future, else a future already resolved to ``x``.
 
@@ -442,14 +518,18 @@ def with_timeout(
     timeout: float | Any,
     future: _Yieldable,
     quiet_exceptions: _ExceptionTypes = (),
+    *,
+    message: str | Callable[[], str] | None = None,
 ) -> Future[Any]:
     """Wrap ``future`` (anything `convert_yielded` accepts) in a future with a deadline.
 
     ``timeout`` is an absolute `IOLoop.time` or a `datetime.timedelta`.  If
     ``future`` is not done by then, the returned future fails with
-    `tornado.util.TimeoutError`.  The wrapped operation is *not* cancelled;
-    if it fails later, its exception is logged unless it is an instance of
-    ``quiet_exceptions``.
+    `tornado.util.TimeoutError` whose message is ``message`` (by default
+    ``"Timeout"``); a callable ``message`` is called only when the timeout
+    actually fires, so an expensive description costs nothing on success.
+    The wrapped operation is *not* cancelled; if it fails later, its
+    exception is logged unless it is an instance of ``quiet_exceptions``.
     """
     inner = convert_yielded(future)
     result: Future[Any] = _new_future()
@@ -467,7 +547,11 @@ def with_timeout(
 
     def on_timeout() -> None:
         if not result.done():
-            result.set_exception(TimeoutError("Timeout"))
+            if message is None:
+                text = "Timeout"
+            else:
+                text = message() if callable(message) else message
+            result.set_exception(TimeoutError(text))
         if isinstance(inner, Future):
             future_add_done_callback(inner, log_late_failure)
         else:
@@ -507,21 +591,22 @@ class WaitIterator:
     def __init__(self, *args: Future[Any], **kwargs: Future[Any]) -> None:
         if args and kwargs:
             raise ValueError("You must provide args or kwargs, not both")
-        self._unfinished: dict[Future[Any], Any]
+        entries: list[tuple[Any, Future[Any]]]
         if kwargs:
-            self._unfinished = {f: key for key, f in kwargs.items()}
-            inputs: Sequence[Future[Any]] = list(kwargs.values())
+            entries = list(kwargs.items())
         else:
-            self._unfinished = {f: i for i, f in enumerate(args)}
-            inputs = args
-        self._finished: collections.deque[Future[Any]] = collections.deque()
+            entries = list(enumerate(args))
+        # Keyed by slot, not by future: the same future may be passed more
+        # than once and is then handed out once per position.
+        self._unfinished: dict[int, tuple[Any, Future[Any]]] = dict(enumerate(entries))
+        self._finished: collections.deque[int] = collections.deque()
         #: Position or keyword of the future that most recently finished.
         self.current_index: Any = None
         #: The input future that most recently finished.
         self.current_future: Future[Any] | None = None
         self._running_future: Future[Any] | None = None
-        for future in inputs:
-            future_add_done_callback(future, self._done_callback)
+        for slot, (_, future) in enumerate(entries):
+            future_add_done_callback(future, functools.partial(self._done_callback, slot))
 
     def done(self) -> bool:
         """Return True once every input has been handed out by `next`."""
@@ -537,20 +622,21 @@ class WaitIterator:
             return self._return_result(self._finished.popleft())
         return self._running_future
 
-    def _done_callback(self, done: Future[Any]) -> None:
+    def _done_callback(self, slot: int, done: Future[Any]) -> None:
         if self._running_future is not None and not self._running_future.done():
-            self._return_result(done)
+            self._return_result(slot)
         else:
-            self._finished.append(done)
+            self._finished.append(slot)
 
-    def _return_result(self, done: Future[Any]) -> Future[Any]:
+    def _return_result(self, slot: int) -> Future[Any]:
         running = self._running_future
         if running is None:
             raise Exception("no future is running")
         self._running_future = None
+        key, done = self._unfinished.pop(slot)
         chain_future(done, running)
         self.current_future = done
-        self.current_index = self._unfinished.pop(done)
+        self.current_index = key
         return running
 
     def __aiter__(self) -> WaitIterator:
