@@ -169,9 +169,18 @@ class GraphMeHandler(RequestHandler):
         self.finish({name: profile[name] for name in fields if name in profile})
 
 
+class NotJsonHandler(RequestHandler):
+    """An API that answers 200 with an HTML page (a captive portal, a
+    misconfigured proxy)."""
+
+    def get(self) -> None:
+        self.finish("<html><body>Please sign in to the Wi-Fi</body></html>")
+
+
 def provider_routes(provider: Provider) -> list[Any]:
     kwargs = {"provider": provider}
     return [
+        (r"/html", NotJsonHandler),
         (r"/authorize", AuthorizeHandler, kwargs),
         (r"/token", GoogleTokenHandler, kwargs),
         (r"/userinfo", UserinfoHandler, kwargs),
@@ -437,7 +446,9 @@ class OAuth2ApiHandler(RequestHandler, OAuth2Mixin):
 
     async def get(self) -> None:
         token = self.get_argument("token")
-        if self.get_argument("post", None):
+        if self.get_argument("html", None):
+            result = await self.oauth2_request(self.provider_url + "/html", access_token=token)
+        elif self.get_argument("post", None):
             result = await self.oauth2_request(
                 self.provider_url + "/userinfo",
                 access_token=token,
@@ -654,3 +665,22 @@ async def test_facebook_request(
     )
     response = await browser.get(app_url + "/me?token=fb-token")
     assert response.json() == {"id": "42", "name": "Alice Liddell"}
+
+
+@pytest.mark.asyncio
+async def test_oauth2_request_answer_that_is_not_json(
+    serve: Any,
+    browser: httpx.AsyncClient,
+    provider: Provider,
+    make_provider_app: Callable[..., Application],
+    logs: pytest.LogCaptureFixture,
+    find_auth_errors: Callable[[pytest.LogCaptureFixture], list[AuthError]],
+) -> None:
+    provider_url = await serve(make_provider_app(provider_routes(provider)))
+    app_url = await serve(
+        Application([(r"/api", OAuth2ApiHandler, {"provider_url": provider_url})])
+    )
+    response = await browser.get(app_url + "/api?token=some-token-value&html=1")
+    assert response.status_code == 500
+    (error,) = find_auth_errors(logs)
+    assert str(error) == f"Invalid API response from {provider_url}/html: not JSON"
