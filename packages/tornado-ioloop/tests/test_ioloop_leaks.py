@@ -71,6 +71,31 @@ async def test_semaphore_and_lock_timeouts_do_not_leak() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_burst_of_101_timeouts_is_purged_once_all_expire() -> None:
+    # Upstream's expectation: 101 timed-out waiters ahead of one live waiter
+    # are gone from the queue once they have all expired.
+    io_loop = IOLoop.current()
+    c = locks.Condition()
+    timed = [c.wait(timeout=io_loop.time() - 1) for _ in range(101)]
+    live = c.wait()
+    assert len(c._waiters) == 102
+    assert await asyncio.gather(*timed) == [False] * 101
+    assert len(c._waiters) == 1
+    c.notify()
+    assert await live is True
+
+    sem = locks.Semaphore(0)
+    timed = [sem.acquire(timeout=io_loop.time() - 1) for _ in range(101)]
+    patient = sem.acquire()
+    assert len(sem._waiters) == 102
+    outcomes = await asyncio.gather(*timed, return_exceptions=True)
+    assert all(isinstance(o, gen.TimeoutError) for o in outcomes)
+    assert len(sem._waiters) == 1
+    sem.release()
+    await patient
+
+
+@pytest.mark.asyncio
 async def test_event_timeouts_do_not_leak() -> None:
     e = locks.Event()
     patient = e.wait()

@@ -27,7 +27,7 @@ __all__ = ["BoundedSemaphore", "Condition", "Event", "Lock", "Semaphore"]
 
 _Timeout = float | datetime.timedelta
 
-# Purge abandoned waiters once at least this many have accumulated (and they
+# Purge abandoned waiters once more than this many have accumulated (and they
 # make up at least half of the queue), which keeps purging amortized O(1).
 _PURGE_THRESHOLD = 100
 
@@ -42,7 +42,7 @@ class _TimeoutGarbageCollector:
     def _waiter_abandoned(self) -> None:
         """Note that a waiter timed out or was cancelled; purge if many did."""
         self._abandoned += 1
-        if self._abandoned >= _PURGE_THRESHOLD and self._abandoned * 2 >= len(self._waiters):
+        if self._abandoned > _PURGE_THRESHOLD and self._abandoned * 2 >= len(self._waiters):
             self._abandoned = 0
             self._waiters = collections.deque(w for w in self._waiters if not w.done())
 
