@@ -97,6 +97,8 @@ class _WebSocketStream:
         self._closed = False
         self.close_code: int | None = None
         self.close_reason: str | None = None
+        # Kept so that close() works from code outside the loop (test teardown).
+        self._loop = asyncio.get_running_loop()
         stream.set_close_callback(self._finish)
 
     # -- reading -----------------------------------------------------------
@@ -113,7 +115,8 @@ class _WebSocketStream:
                 try:
                     events = protocol.receive_data(data)
                 except proto.ProtocolError as e:
-                    gen_log.info("WebSocket protocol error: %s", e.reason)
+                    # A misbehaving peer is routine for a server: debug, not info.
+                    gen_log.debug("WebSocket protocol error: %s", e.reason)
                     await self._fail(e.code, e.reason)
                     return
                 for event in events:
@@ -207,17 +210,13 @@ class _WebSocketStream:
         if self.protocol.close_received:
             self.stream.close()
         elif "close" not in self._timers:
-            self._timers["close"] = asyncio.get_running_loop().call_later(
-                _CLOSE_TIMEOUT, self.stream.close
-            )
+            self._timers["close"] = self._loop.call_later(_CLOSE_TIMEOUT, self.stream.close)
 
     # -- keepalive ---------------------------------------------------------
 
     def _schedule_ping(self) -> None:
         assert self._ping_interval is not None
-        self._timers["ping"] = asyncio.get_running_loop().call_later(
-            self._ping_interval, self._send_keepalive_ping
-        )
+        self._timers["ping"] = self._loop.call_later(self._ping_interval, self._send_keepalive_ping)
 
     def _send_keepalive_ping(self) -> None:
         if self.is_closing():
@@ -229,7 +228,7 @@ class _WebSocketStream:
             return
         timeout = self._ping_timeout
         if timeout is not None:
-            self._timers["pong"] = asyncio.get_running_loop().call_later(timeout, self._check_pong)
+            self._timers["pong"] = self._loop.call_later(timeout, self._check_pong)
         self._schedule_ping()
 
     def _check_pong(self) -> None:
@@ -736,7 +735,9 @@ class WebSocketClientConnection:
 
         ``callback``, if given, is called with the future when it resolves.
         """
-        future: Future[str | bytes | None] = asyncio.get_running_loop().create_future()
+        # IOLoop.current() rather than the running loop: callback-style code
+        # calls this before the loop runs.
+        future: Future[str | bytes | None] = IOLoop.current().asyncio_loop.create_future()
         if self._messages:
             message = self._messages.popleft()
             if message is None:
