@@ -70,21 +70,26 @@ def test_tests_really_run_on_both_loops(loop_policy: str) -> None:
         loop.close()
 
 
-def test_current_in_a_thread_without_loop() -> None:
+def test_current_in_a_thread_without_loop_creates_one() -> None:
     results: list[Any] = []
 
     def in_thread() -> None:
-        results.append(IOLoop.current(instance=False))
-        try:
-            IOLoop.current()
-        except RuntimeError as e:
-            results.append(e)
+        with warnings_as_errors():
+            results.append(IOLoop.current(instance=False))
+            loop = IOLoop.current()
+            results.append(loop)
+            results.append(IOLoop.current() is loop)
+            # It is the thread's asyncio loop, as upstream's tests rely on.
+            results.append(asyncio.get_event_loop() is loop.asyncio_loop)
+            loop.close()
+            results.append(IOLoop.current(instance=False))
 
     t = threading.Thread(target=in_thread)
     t.start()
     t.join()
     assert results[0] is None
-    assert isinstance(results[1], RuntimeError)
+    assert isinstance(results[1], AsyncIOMainLoop)
+    assert results[2:] == [True, True, None]
 
 
 def test_each_thread_running_asyncio_gets_its_own_ioloop(loop_policy: str) -> None:
@@ -243,6 +248,23 @@ def test_run_sync_propagates_exceptions(io_loop: IOLoop) -> None:
 
     with pytest.raises(KeyError):
         io_loop.run_sync(sync_fail)
+
+
+def test_run_sync_stopped_early_without_timeout_raises_runtime_error(io_loop: IOLoop) -> None:
+    pending: list[Future[None]] = []
+
+    def f() -> Future[None]:
+        io_loop.add_callback(io_loop.stop)
+        pending.append(Future())
+        return pending[0]
+
+    with pytest.raises(RuntimeError, match="Event loop stopped before Future completed"):
+        io_loop.run_sync(f)
+    assert pending[0].cancelled()
+    # With a timeout that did not expire, the early stop is reported the same way.
+    pending.clear()
+    with pytest.raises(RuntimeError, match="Event loop stopped"):
+        io_loop.run_sync(f, timeout=3600)
 
 
 def test_run_sync_timeout_cancels_the_coroutine(io_loop: IOLoop) -> None:

@@ -35,12 +35,45 @@ def test_current_on_main_thread_without_loop_creates_one(loop_policy: str) -> No
         pytest.skip("a loop is already current on this thread")
     loop = IOLoop.current()
     try:
-        assert isinstance(loop, AsyncIOLoop)
-        assert loop.is_current
+        # As upstream, where asyncio.get_event_loop() made the loop: the
+        # IOLoop wraps the thread's (new) asyncio loop.
+        assert isinstance(loop, AsyncIOMainLoop)
         assert IOLoop.current() is loop
+        assert asyncio.get_event_loop_policy().get_event_loop() is loop.asyncio_loop
+    finally:
+        loop.close()
+    assert loop.asyncio_loop.is_closed()
+    assert IOLoop.current(instance=False) is None
+
+
+def test_asyncio_main_loop_without_any_loop_creates_one_on_main_thread(
+    loop_policy: str,
+) -> None:
+    if IOLoop.current(instance=False) is not None:
+        pytest.skip("a loop is already current on this thread")
+    with pytest.deprecated_call():
+        AsyncIOMainLoop().install()
+    loop = IOLoop.current()
+    try:
+        assert type(loop) is AsyncIOMainLoop
     finally:
         loop.close()
     assert IOLoop.current(instance=False) is None
+
+
+def test_asyncio_loop_wraps_an_explicit_asyncio_loop(loop_policy: str) -> None:
+    aloop = asyncio.new_event_loop()
+    loop = AsyncIOLoop(asyncio_loop=aloop, make_current=False)
+    try:
+        assert loop.asyncio_loop is aloop
+        with pytest.raises(RuntimeError):
+            IOLoop(asyncio_loop=aloop, make_current=False)
+        # The refused second IOLoop did not close the loop it was given.
+        assert not aloop.is_closed()
+        assert loop.run_sync(lambda: asyncio.sleep(0, "ran")) == "ran"
+    finally:
+        loop.close()
+    assert aloop.is_closed()
 
 
 def test_asyncio_main_loop_wraps_a_set_loop(loop_policy: str) -> None:
@@ -150,6 +183,25 @@ async def test_selector_thread_dispatches_on_the_loop_thread(
     finally:
         selector.close()
         selector.close()  # idempotent
+
+
+@pytest.mark.asyncio
+async def test_selector_threads_left_open_are_closed_at_exit() -> None:
+    import tornado.platform.asyncio as platform_asyncio
+
+    selector = SelectorThread(asyncio.get_running_loop())
+    closed_early = SelectorThread(asyncio.get_running_loop())
+    closed_early.close()
+    try:
+        assert selector in platform_asyncio._selector_loops
+        assert closed_early not in platform_asyncio._selector_loops
+        platform_asyncio._atexit_callback()  # what the atexit hook runs
+        assert selector._waker_r.fileno() == -1
+        assert selector._waker_w.fileno() == -1
+        assert not selector._thread.is_alive()
+        assert selector not in platform_asyncio._selector_loops
+    finally:
+        selector.close()
 
 
 @pytest.mark.asyncio

@@ -25,7 +25,6 @@ import math
 import numbers
 import os
 import random
-import threading
 import warnings
 from collections.abc import Awaitable, Callable
 from inspect import isawaitable
@@ -198,9 +197,10 @@ class IOLoop(Configurable):
         wrapped in a new `~tornado.platform.asyncio.AsyncIOMainLoop`.
 
         When the thread has no loop at all: with ``instance=False`` this
-        returns None; otherwise, on the main thread a new loop is created and
-        made current (as ``asyncio.get_event_loop`` used to do), and on other
-        threads `RuntimeError` is raised.
+        returns None; otherwise a new asyncio loop is created and set as the
+        thread's loop (in any thread, whatever the event loop policy) and
+        wrapped in an `~tornado.platform.asyncio.AsyncIOMainLoop`; closing
+        that IOLoop closes the asyncio loop and unsets it again.
 
         With ``instance=False`` no IOLoop is created; None is returned if the
         current asyncio loop has no IOLoop yet.
@@ -209,13 +209,9 @@ class IOLoop(Configurable):
         if loop is None:
             if not instance:
                 return None
-            if threading.current_thread() is not threading.main_thread():
-                raise RuntimeError(
-                    "There is no current event loop in thread %r" % threading.current_thread().name
-                )
-            from tornado.platform.asyncio import AsyncIOLoop
+            from tornado.platform.asyncio import AsyncIOMainLoop
 
-            return cast(IOLoop, AsyncIOLoop(make_current=True))
+            return AsyncIOMainLoop._for_new_thread_loop()
         try:
             return IOLoop._ioloop_for_asyncio[loop]
         except KeyError:
@@ -347,7 +343,9 @@ class IOLoop(Configurable):
         awaitable or future, or a plain function; its result (or exception) is
         returned (or raised).  With ``timeout`` (seconds), the operation is
         cancelled after that long and `tornado.util.TimeoutError` is raised.
-        The loop must not be running already (`RuntimeError`).
+        The loop must not be running already (`RuntimeError`).  If the loop
+        is stopped (`stop`) before the operation finishes, the operation is
+        cancelled and `RuntimeError` is raised.
         """
         if self.asyncio_loop.is_running():
             raise RuntimeError("This event loop is already running")
@@ -398,7 +396,10 @@ class IOLoop(Configurable):
             if future is not None and not future.done():
                 # Nobody will wait for it any more; don't leave it pending.
                 future.cancel()
-            raise TimeoutError("Operation timed out after %s seconds" % timeout)
+            if timed_out:
+                raise TimeoutError("Operation timed out after %s seconds" % timeout)
+            # Something called stop() before the operation finished.
+            raise RuntimeError("Event loop stopped before Future completed.")
         return future.result()
 
     def time(self) -> float:

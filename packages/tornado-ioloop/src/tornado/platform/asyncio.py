@@ -22,6 +22,7 @@ import select
 import socket
 import threading
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -248,7 +249,10 @@ class AsyncIOMainLoop(BaseAsyncIOLoop):
 
     `IOLoop.current` creates one on first use inside a running asyncio loop,
     so applications rarely construct it.  ``asyncio_loop`` selects another
-    existing loop to wrap.  Raises `RuntimeError` if there is no current loop.
+    existing loop to wrap.  When the thread has no asyncio loop at all, the
+    main thread gets a new one, set as its current loop until this IOLoop is
+    closed (as ``asyncio.get_event_loop`` did); on other threads that raises
+    `RuntimeError`.  (`IOLoop.current` creates a loop on any thread.)
 
     .. versionchanged:: 5.0
        Closing it closes the asyncio loop it wraps.
@@ -258,11 +262,43 @@ class AsyncIOMainLoop(BaseAsyncIOLoop):
         self, asyncio_loop: asyncio.AbstractEventLoop | None = None, **kwargs: Any
     ) -> None:
         """Wrap ``asyncio_loop``, or the thread's running or current asyncio loop."""
+        created = False
         if asyncio_loop is None:
             asyncio_loop = _current_asyncio_loop()
             if asyncio_loop is None:
-                raise RuntimeError("There is no current asyncio event loop to wrap")
-        super().initialize(asyncio_loop, **kwargs)
+                if threading.current_thread() is not threading.main_thread():
+                    raise RuntimeError(
+                        "There is no current event loop in thread %r"
+                        % threading.current_thread().name
+                    )
+                asyncio_loop = asyncio.new_event_loop()
+                created = True
+        try:
+            super().initialize(asyncio_loop, **kwargs)
+        except Exception:
+            if created:
+                asyncio_loop.close()
+            raise
+        if created:
+            self._adopt_as_current()
+
+    def _adopt_as_current(self) -> None:
+        """Set the (new) wrapped loop as the thread's loop until this IOLoop closes."""
+        asyncio.set_event_loop(self.asyncio_loop)
+        self._is_current = True
+        self._old_asyncio_loop = None
+
+    @classmethod
+    def _for_new_thread_loop(cls) -> AsyncIOMainLoop:
+        """Create an asyncio loop for a thread that has none, and wrap it (any thread)."""
+        loop = asyncio.new_event_loop()
+        try:
+            io_loop: AsyncIOMainLoop = cls(asyncio_loop=loop)
+        except Exception:
+            loop.close()
+            raise
+        io_loop._adopt_as_current()
+        return io_loop
 
     def _make_current(self) -> None:
         # The wrapped loop is the current one already (that is how it was
@@ -271,22 +307,29 @@ class AsyncIOMainLoop(BaseAsyncIOLoop):
 
 
 class AsyncIOLoop(BaseAsyncIOLoop):
-    """An `IOLoop` that creates and owns a new asyncio event loop.
+    """An `IOLoop` that runs its own asyncio event loop.
 
     This is what ``IOLoop()`` builds.  The loop comes from
     `asyncio.new_event_loop`, so it follows the event loop policy (uvloop's
-    policy gives a uvloop loop).  It becomes the thread's current loop unless
-    ``make_current=False``; closing it restores the previous one.
+    policy gives a uvloop loop); pass ``asyncio_loop`` to use a loop created
+    beforehand instead (one that no other IOLoop wraps, else `RuntimeError`).
+    It becomes the thread's current loop unless ``make_current=False``;
+    closing it restores the previous one, and closes the asyncio loop.
+
+    .. versionchanged:: 6.2
+       The ``asyncio_loop`` argument.
     """
 
     def initialize(self, **kwargs: Any) -> None:  # type: ignore[override]
-        """Create a new asyncio loop and bind to it; ``kwargs`` as for `IOLoop`."""
-        loop = asyncio.new_event_loop()
+        """Bind to ``asyncio_loop`` or a new asyncio loop; other ``kwargs`` as for `IOLoop`."""
+        given: asyncio.AbstractEventLoop | None = kwargs.pop("asyncio_loop", None)
+        loop = given if given is not None else asyncio.new_event_loop()
         try:
             super().initialize(loop, **kwargs)
         except Exception:
-            # Don't leak the loop (and its ResourceWarning) on failure.
-            loop.close()
+            # Don't leak a loop we made (and its ResourceWarning) on failure.
+            if given is None:
+                loop.close()
             raise
 
     @property
@@ -355,6 +398,19 @@ class AnyThreadEventLoopPolicy(_DefaultEventLoopPolicy):
             return loop
 
 
+# Selector threads not closed yet, closed by an atexit hook as a backstop for
+# loops that are never closed (else their socketpairs outlive the program's
+# last line and are reported as unclosed).  Weak: a closed one drops out.
+_selector_loops: weakref.WeakSet[SelectorThread] = weakref.WeakSet()
+_atexit_registered = False
+
+
+def _atexit_callback() -> None:
+    """Close every selector thread that is still open."""
+    for selector in list(_selector_loops):
+        selector.close()
+
+
 class SelectorThread:
     """Watch file descriptors with ``select()`` on a helper thread for ``real_loop``.
 
@@ -385,11 +441,19 @@ class SelectorThread:
         )
         self._thread.start()
         self._request_select()
+        global _atexit_registered
+        if not _atexit_registered:
+            import atexit
+
+            atexit.register(_atexit_callback)
+            _atexit_registered = True
+        _selector_loops.add(self)
 
     def close(self) -> None:
         """Stop the helper thread and release its sockets.  Idempotent."""
         if self._closed:
             return
+        _selector_loops.discard(self)
         with self._cond:
             self._closed = True
             self._cond.notify()
