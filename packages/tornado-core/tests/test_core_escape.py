@@ -244,16 +244,36 @@ def test_parse_qs_bytes_memory_stays_proportional(value: bytes) -> None:
     assert peak < 6 * len(query)
 
 
+def _outcome(parse: Any) -> Any:
+    try:
+        return parse()
+    except ValueError:
+        return "ValueError"
+
+
 @given(
-    st.lists(st.sampled_from(["a", "=", "&", "+", "%41", "%", "%e9", "b", "==", ";"])),
+    st.lists(st.sampled_from(["a", "=", "&", "+", "%41", "%", "%e9", "b", "==", ";", "\r"])),
+    st.booleans(),
     st.booleans(),
 )
-def test_parse_qs_bytes_agrees_with_stdlib(pieces: list[str], keep_blank: bool) -> None:
+def test_parse_qs_bytes_agrees_with_stdlib(
+    pieces: list[str], keep_blank: bool, strict: bool
+) -> None:
     query = "".join(pieces)
-    expected = urllib.parse.parse_qs(query, keep_blank, encoding="latin1", errors="strict")
-    as_bytes = {k: [v.encode("latin1") for v in vs] for k, vs in expected.items()}
-    assert parse_qs_bytes(query, keep_blank) == as_bytes
-    assert parse_qs_bytes(query.encode("latin1"), keep_blank) == as_bytes
+
+    def stdlib() -> dict[str, list[bytes]]:
+        parsed = urllib.parse.parse_qs(query, keep_blank, strict, encoding="latin1")
+        return {k: [v.encode("latin1") for v in vs] for k, vs in parsed.items()}
+
+    expected = _outcome(stdlib)
+    assert _outcome(lambda: parse_qs_bytes(query, keep_blank, strict)) == expected
+    encoded = query.encode("latin1")
+    assert _outcome(lambda: parse_qs_bytes(encoded, keep_blank, strict)) == expected
+
+
+def test_parse_qs_bytes_empty_query_is_empty_even_when_strict() -> None:
+    assert parse_qs_bytes(b"", strict_parsing=True) == {}
+    assert parse_qs_bytes("", keep_blank_values=True) == {}
 
 
 @given(st.dictionaries(st.text(min_size=1), st.binary(min_size=1)))

@@ -184,6 +184,17 @@ def test_gzip_decompressor_property(data: bytes, limit: int) -> None:
     assert b"".join(out) == data
 
 
+# --- websocket masking (private helper) ------------------------------------------
+
+
+@given(st.binary(min_size=4, max_size=4), st.binary(max_size=300))
+def test_websocket_mask_matches_bytewise_xor_and_inverts(mask: bytes, data: bytes) -> None:
+    masked = tornado.util._websocket_mask_python(mask, data)
+    assert masked == bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+    assert tornado.util._websocket_mask_python(mask, masked) == data
+    assert tornado.util._websocket_mask is tornado.util._websocket_mask_python
+
+
 # --- import_object --------------------------------------------------------------
 
 

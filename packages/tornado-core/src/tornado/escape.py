@@ -207,6 +207,9 @@ def parse_qs_bytes(
     # per escape, as the standard library does), which keeps the memory a
     # long escaped value costs within a small multiple of its size.
     result: dict[str, list[bytes]] = {}
+    if not data:
+        # Even with strict_parsing an empty query string is just empty.
+        return result
     for field in data.split(sep):
         if not field and not strict_parsing:
             continue

@@ -286,6 +286,25 @@ def timedelta_to_seconds(td: timedelta) -> float:
     return td.total_seconds()
 
 
+def _websocket_mask_python(mask: bytes, data: bytes) -> bytes:
+    """XOR ``data`` with the 4-byte ``mask`` repeated over its length.
+
+    The masking of WebSocket frame payloads (RFC 6455 section 5.3); applying
+    it twice gives back the data.  Done on two big integers, which is far
+    faster in pure Python than a byte-by-byte loop.
+    """
+    size = len(data)
+    if not size:
+        return b""
+    key = (bytes(mask) * (size // 4 + 1))[:size]
+    mixed = int.from_bytes(data, "big") ^ int.from_bytes(key, "big")
+    return mixed.to_bytes(size, "big")
+
+
+#: The WebSocket masking function (there is no C speedup in this package).
+_websocket_mask = _websocket_mask_python
+
+
 # Configuration of a Configurable base lives in the base class's own
 # __dict__ under these names, so a subclass hierarchy with its own
 # configurable_base (e.g. a configurable subclass of IOLoop) keeps a separate
