@@ -184,6 +184,17 @@ def test_gzip_decompressor_property(data: bytes, limit: int) -> None:
     assert b"".join(out) == data
 
 
+def test_bytes_type_alias_and_doctests_suite() -> None:
+    import unittest
+
+    assert tornado.util.bytes_type is bytes
+    suite = tornado.util.doctests()
+    assert isinstance(suite, unittest.TestSuite)
+    result = unittest.TestResult()
+    suite.run(result)
+    assert result.wasSuccessful()
+
+
 # --- websocket masking (private helper) ------------------------------------------
 
 

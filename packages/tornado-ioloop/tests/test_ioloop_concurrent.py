@@ -172,6 +172,7 @@ def test_dummy_executor_runs_synchronously() -> None:
     failed = DummyExecutor().submit(lambda: 1 / 0)
     assert isinstance(failed.exception(), ZeroDivisionError)
     dummy_executor.shutdown()
+    dummy_executor.shutdown(True, True)  # wait, cancel_futures: positional, as in Executor
 
 
 class _Worker:

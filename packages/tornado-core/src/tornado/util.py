@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import builtins
 import re
+import sys
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from types import CodeType, TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    import unittest
     from datetime import timedelta
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "ObjectDict",
     "TimeoutError",
     "basestring_type",
+    "bytes_type",
     "errno_from_exception",
     "exec_in",
     "import_object",
@@ -51,6 +54,9 @@ unicode_type = str
 
 #: Alias of `str`, kept because Tornado 6 still exports it.
 basestring_type = str
+
+#: Alias of `bytes`, kept because Tornado 6 still exports it.
+bytes_type = bytes
 
 
 class ObjectDict(dict[str, Any]):
@@ -478,3 +484,10 @@ class ArgReplacer:
         old_value = kwargs.get(self.name)
         kwargs[self.name] = new_value
         return old_value, args, kwargs
+
+
+def doctests() -> unittest.TestSuite:
+    """Return a `unittest` suite of the doctest examples in this module's docstrings."""
+    import doctest
+
+    return doctest.DocTestSuite(sys.modules[__name__])

@@ -42,7 +42,7 @@ from tornado.concurrent import (
 )
 from tornado.ioloop import IOLoop
 from tornado.log import app_log
-from tornado.util import TimeoutError
+from tornado.util import TimeoutError  # re-exported
 
 __all__ = [
     "BadYieldError",

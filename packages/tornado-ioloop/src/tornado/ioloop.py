@@ -37,7 +37,7 @@ from tornado.concurrent import (
     is_future,
 )
 from tornado.log import app_log
-from tornado.util import Configurable, TimeoutError, import_object
+from tornado.util import Configurable, TimeoutError, import_object  # re-exported
 
 __all__ = ["IOLoop", "PeriodicCallback", "TimeoutError"]
 
