@@ -38,8 +38,10 @@ DESIGN_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Modules that need an optional extra's third-party package to import.
+#: Modules that import a third-party package their distribution does not
+#: require: an optional extra's, or pytest for the plugin pytest itself loads.
 OPTIONAL_EXTRA_MODULES: dict[str, str] = {
     "tornado.platform.caresresolver": "cares",
     "tornado.curl_httpclient": "curl",
+    "tornado._pytest_plugin": "pytest (the plugin is loaded by pytest)",
 }

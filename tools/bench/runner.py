@@ -66,6 +66,11 @@ SUITES: dict[str, list[Workload]] = {
         Workload("web_requests.py", ("tornado",), needs=("tornado.web", "tornado.httpserver")),
         Workload("web_layer.py", ("tornado",), needs=("tornado.web",)),
     ],
+    "websocket": [
+        Workload(
+            "websocket_echo.py", ("tornado",), needs=("tornado.websocket", "tornado.httpserver")
+        ),
+    ],
     "import": [
         Workload("import_time.py", ("tornado.template",), needs=("tornado.template",)),
         Workload("import_time.py", ("tornado.web",), needs=("tornado.web",)),
