@@ -20,3 +20,15 @@ async def test_cares_resolves_ip_literals_without_lookup() -> None:
             await resolver.resolve("127.0.0.1", 80, socket.AF_INET6)
     finally:
         resolver.close()
+
+
+@pytest.mark.asyncio
+async def test_cares_resolves_localhost_from_the_hosts_file() -> None:
+    # c-ares answers "localhost" itself (RFC 6761) or from /etc/hosts: a real
+    # lookup that sends nothing over the network.
+    resolver = CaresResolver()
+    try:
+        result = await resolver.resolve("localhost", 8080, socket.AF_INET)
+        assert result == [(socket.AF_INET, ("127.0.0.1", 8080))]
+    finally:
+        resolver.close()

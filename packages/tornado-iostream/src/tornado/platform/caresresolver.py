@@ -24,6 +24,10 @@ from tornado.netutil import Resolver, is_valid_ip
 __all__ = ["CaresResolver"]
 
 
+def _text(address: str | bytes) -> str:
+    return address.decode("ascii") if isinstance(address, bytes) else address
+
+
 class CaresResolver(Resolver):
     """A `Resolver` that asks DNS servers directly through pycares.
 
@@ -78,17 +82,23 @@ class CaresResolver(Resolver):
             future: Future[tuple[Any, Any]] = self.io_loop.asyncio_loop.create_future()
 
             def done(result: Any, error: Any) -> None:
+                # add_callback is thread-safe, whichever thread c-ares
+                # delivers the answer on.
+                self.io_loop.add_callback(_settle, result, error)
+
+            def _settle(result: Any, error: Any) -> None:
                 if not future.done():
                     future.set_result((result, error))
 
-            self.channel.gethostbyname(host, family, done)
+            self.channel.getaddrinfo(host, None, family=family, callback=done)
             result, error = await future
             if error:
                 raise OSError(
                     "C-Ares returned error %s: %s while resolving %s"
-                    % (error, pycares.errno.strerror(error), host)
+                    % (error, _text(pycares.errno.strerror(error)), host)
                 )
-            addresses = list(result.addresses)
+            # getaddrinfo answers once per socket type; keep each address once.
+            addresses = list(dict.fromkeys(_text(node.addr[0]) for node in result.nodes))
         addrinfo: list[tuple[int, Any]] = []
         for address in addresses:
             if "." in address:
