@@ -13,6 +13,7 @@ the rule holds.  The rules are:
   closure, and every declared dependency is needed by some import;
 - ``tornado/__init__.py`` has exactly one owner, ``tornado/platform`` at
   most one, and no module is shipped by two distributions;
+- ``tornado.__all__`` lists every public top-level module shipped;
 - every distribution that ships modules has ``py.typed`` and a README;
 - the dependency graph embedded in README.md is current.
 """
@@ -244,6 +245,35 @@ def _extends_path(init: Path) -> bool:
     return False
 
 
+def check_namespace_all(repo: Repo) -> list[str]:
+    """``tornado.__all__`` names every public top-level module that is shipped."""
+    owner = repo.distributions.get(design.NAMESPACE_OWNER)
+    if owner is None:
+        return []
+    init = owner.src / NAMESPACE / "__init__.py"
+    listed: set[str] | None = None
+    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            listed = set(ast.literal_eval(node.value))
+    if listed is None:
+        return [f"{_rel(repo, init)} has no literal __all__"]
+    shipped = {
+        m.split(".")[1]
+        for m in repo.module_owners()
+        if m.count(".") >= 1 and not m.split(".")[1].startswith("_")
+    }
+    # Names of modules not shipped yet are allowed: a skeleton lists the
+    # whole stack before its distributions have modules.
+    problems = []
+    if shipped - listed:
+        problems.append(
+            f"tornado.__all__ misses shipped modules: {', '.join(sorted(shipped - listed))}"
+        )
+    return problems
+
+
 def check_files(repo: Repo) -> list[str]:
     """Each distribution has a README; each one with modules has ``py.typed``."""
     problems: list[str] = []
@@ -274,6 +304,7 @@ RULES: list[Rule] = [
     check_graph,
     check_imports,
     check_ownership,
+    check_namespace_all,
     check_files,
     check_readme_graph,
 ]

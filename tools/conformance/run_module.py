@@ -37,7 +37,7 @@ class RecordingResult(unittest.TestResult):
 
     def _set(self, test: unittest.TestCase, outcome: str, detail: str = "") -> None:
         test_id = test.id()
-        # A failing tearDown after a pass reports the same id twice: the worse wins.
+        # A failing tearDown or subTest and a pass report the same id: the worse wins.
         if self.outcomes.get(test_id) in ("failed", "error") and outcome == "passed":
             return
         self.outcomes[test_id] = outcome
@@ -55,6 +55,18 @@ class RecordingResult(unittest.TestResult):
     def addError(self, test: unittest.TestCase, err: ExcInfo) -> None:
         super().addError(test, err)
         self._set(test, "error", "".join(traceback.format_exception(*err)))
+
+    def addSubTest(
+        self, test: unittest.TestCase, subtest: unittest.TestCase, err: ExcInfo | None
+    ) -> None:
+        # A failing subTest fails its test; without this the test would end
+        # with no outcome at all (unittest reports no addSuccess for it).
+        super().addSubTest(test, subtest, err)
+        if err is not None and err[0] is not None:
+            outcome = "failed" if issubclass(err[0], test.failureException) else "error"
+            self._set(
+                test, outcome, f"{subtest.id()}:\n" + "".join(traceback.format_exception(*err))
+            )
 
     def addSkip(self, test: unittest.TestCase, reason: str) -> None:
         super().addSkip(test, reason)

@@ -203,6 +203,13 @@ def test_stale_readme_graph_fails(skeleton: Path) -> None:
     assert check.check_readme_graph(Repo.load(skeleton)) == []
 
 
+def test_shipped_module_missing_from_namespace_all_fails(skeleton: Path) -> None:
+    _write(skeleton / "packages/tornado-web/src/tornado/brand_new.py", "")
+    assert check.check_namespace_all(Repo.load(skeleton)) == [
+        "tornado.__all__ misses shipped modules: brand_new"
+    ]
+
+
 def test_missing_py_typed_fails(skeleton: Path) -> None:
     (skeleton / "packages/tornado-http/src/tornado/py.typed").unlink()
     assert check.check_files(Repo.load(skeleton)) == [

@@ -29,6 +29,11 @@ SAMPLE = textwrap.dedent("""\
 
         def test_errors(self):
             raise RuntimeError("boom")
+
+        def test_subtests(self):
+            for i in range(3):
+                with self.subTest(i=i):
+                    self.assertNotEqual(i, 1)
     """)
 
 
@@ -61,12 +66,13 @@ def test_counts_and_unlisted_failures(
     status, report = _run(upstream, tmp_path, "")
     out = capsys.readouterr().out
     assert status == 1
-    assert "conformance: 1 passed, 1 failed, 2 errors, 1 skipped of 5" in out
+    assert "conformance: 1 passed, 2 failed, 2 errors, 1 skipped of 6" in out
     sample = report["tornado.test.sample_test"]
-    assert (sample["passed"], sample["failed"], sample["errors"], sample["skipped"]) == (1, 1, 1, 1)
+    assert (sample["passed"], sample["failed"], sample["errors"], sample["skipped"]) == (1, 2, 1, 1)
     assert sample["failing"] == [
         "tornado.test.sample_test.Sample.test_errors",
         "tornado.test.sample_test.Sample.test_fails",
+        "tornado.test.sample_test.Sample.test_subtests",
     ]
     assert report["tornado.test.broken_test"]["failing"] == ["tornado.test.broken_test"]
     assert "No module named 'tornado.no_such_module'" in str(
@@ -80,6 +86,7 @@ def test_listed_failures_make_it_green(upstream: Path, tmp_path: Path) -> None:
     known = (
         "tornado.test.sample_test.Sample.test_fails  # asserts arithmetic we disagree with\n"
         "tornado.test.sample_test.Sample.test_errors  # raises on purpose\n"
+        "tornado.test.sample_test.Sample.test_subtests  # one subtest fails on purpose\n"
         "tornado.test.broken_test  # imports a module nobody ships\n"
     )
     status, _ = _run(upstream, tmp_path, known)
@@ -92,6 +99,7 @@ def test_listed_test_that_passes_fails_the_run(
     known = (
         "tornado.test.sample_test.Sample.test_fails  # x\n"
         "tornado.test.sample_test.Sample.test_errors  # x\n"
+        "tornado.test.sample_test.Sample.test_subtests  # x\n"
         "tornado.test.sample_test.Sample.test_passes  # stale entry\n"
     )
     status, _ = _run(upstream, tmp_path, known, "tornado.test.sample_test")
@@ -106,6 +114,7 @@ def test_flaky_entry_may_pass(upstream: Path, tmp_path: Path) -> None:
     known = (
         "tornado.test.sample_test.Sample.test_fails  # x\n"
         "tornado.test.sample_test.Sample.test_errors  # x\n"
+        "tornado.test.sample_test.Sample.test_subtests  # x\n"
         "tornado.test.sample_test.Sample.test_passes  # [flaky] depends on timing\n"
     )
     status, _ = _run(upstream, tmp_path, known, "tornado.test.sample_test")

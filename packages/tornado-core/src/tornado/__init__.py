@@ -36,3 +36,57 @@ version = "7.0.0.dev0"
 #: element is zero for a final release and negative for a pre-release,
 #: so ``version_info >= (6, 5)`` holds for every release of ours.
 version_info = (7, 0, 0, -100)
+
+#: The submodules of the whole stack.  ``import tornado`` imports none of
+#: them; ``tornado.web`` (attribute access) imports it on first use, like
+#: ``from tornado import web``.  Each lives in its own distribution, so one
+#: that is not installed raises AttributeError naming the distribution.
+__all__ = [
+    "auth",
+    "autoreload",
+    "concurrent",
+    "curl_httpclient",
+    "escape",
+    "gen",
+    "http1connection",
+    "httpclient",
+    "httpserver",
+    "httputil",
+    "ioloop",
+    "iostream",
+    "locale",
+    "locks",
+    "log",
+    "netutil",
+    "options",
+    "platform",
+    "process",
+    "queues",
+    "routing",
+    "simple_httpclient",
+    "tcpclient",
+    "tcpserver",
+    "template",
+    "testing",
+    "util",
+    "web",
+    "websocket",
+    "wsgi",
+]
+
+
+def __getattr__(name: str) -> object:
+    """Import the submodule *name* on first attribute access (PEP 562)."""
+    if name not in __all__:
+        raise AttributeError(f"module 'tornado' has no attribute {name!r}")
+    import importlib
+
+    try:
+        return importlib.import_module("tornado." + name)
+    except ModuleNotFoundError as e:
+        if e.name != "tornado." + name:
+            raise  # the module exists but one of its own imports is missing
+        raise AttributeError(
+            f"module 'tornado' has no attribute {name!r}: the distribution that "
+            f"provides tornado.{name} is not installed (pip install tornado)"
+        ) from e
