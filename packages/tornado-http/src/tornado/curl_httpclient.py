@@ -41,6 +41,7 @@ from tornado.httpclient import (
 )
 from tornado.httputil import HTTPHeaders, HTTPInputError, parse_response_start_line
 from tornado.ioloop import IOLoop
+from tornado.log import app_log
 
 __all__ = ["CurlAsyncHTTPClient", "CurlError"]
 
@@ -107,6 +108,77 @@ class _Transfer:
         # An error raised by one of our callbacks inside libcurl; it aborts
         # the transfer and becomes the response's error.
         self.callback_error: BaseException | None = None
+        self.streaming: _CurlStreamingBuffer | None = None
+
+
+class _CurlStreamingBuffer:
+    """Hands a streamed response body from libcurl to a ``streaming_callback``
+    on the IOLoop, with flow control.
+
+    libcurl's WRITEFUNCTION (`write`) only queues the data and schedules
+    `flush`; once ``max_buffer_size`` bytes wait for the callback the
+    transfer is paused (libcurl keeps the refused chunk and delivers it
+    again on resume), and `flush` resumes it after delivering the queue.
+    A body growing past the client's ``max_body_size`` (if it has one) is
+    refused with a short write, which fails the transfer; ``body_too_large``
+    then says why.
+    """
+
+    #: Bytes queued for the callback before the transfer is paused.
+    max_buffer_size = 1024 * 1024
+
+    def __init__(self, client: Any, curl: Any, callback: Callable[[bytes], None]) -> None:
+        """Buffer for ``curl``'s transfer on behalf of ``client`` (which
+        provides ``io_loop``, ``_set_timeout`` and maybe ``max_body_size``)."""
+        self._client = client
+        self._curl = curl
+        self._callback = callback
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._received = 0
+        self._flush_scheduled = False
+        self.paused = False
+        self.body_too_large = False
+
+    def write(self, chunk: bytes) -> int:
+        """libcurl's WRITEFUNCTION: queue ``chunk``; return its length, or
+        ``pycurl.WRITEFUNC_PAUSE`` when the queue is full, or 0 when the
+        body would exceed ``max_body_size``."""
+        max_body_size = getattr(self._client, "max_body_size", None)
+        if max_body_size is not None and self._received + len(chunk) > max_body_size:
+            self.body_too_large = True
+            return 0
+        if self._buffered >= self.max_buffer_size:
+            self.paused = True
+            return int(pycurl.WRITEFUNC_PAUSE)
+        self._chunks.append(chunk)
+        self._buffered += len(chunk)
+        self._received += len(chunk)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._client.io_loop.add_callback(self.flush)
+        return len(chunk)
+
+    def flush(self) -> None:
+        """Deliver the queued chunks to the callback (logging its
+        exceptions), then resume a paused transfer."""
+        self._flush_scheduled = False
+        while self._chunks:
+            chunk = self._chunks.popleft()
+            self._buffered -= len(chunk)
+            try:
+                self._callback(chunk)
+            except Exception:
+                app_log.error("Exception in callback %r", self._callback, exc_info=True)
+        if self.paused:
+            self.paused = False
+            try:
+                self._curl.pause(pycurl.PAUSE_CONT)
+            except pycurl.error:
+                # The transfer failed while paused; its completion reports it.
+                return
+            # Older libcurl versions do not wake an unpaused transfer up.
+            self._client._set_timeout(0)
 
 
 class CurlAsyncHTTPClient(AsyncHTTPClient):
@@ -286,8 +358,11 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         buffer = transfer.buffer
         error: BaseException | None = None
         effective_url: str | None
+        streaming = transfer.streaming
         if transfer.callback_error is not None:
             error = transfer.callback_error
+        elif streaming is not None and streaming.body_too_large:
+            error = CurlError(curl_error or pycurl.E_WRITE_ERROR, "response body too large")
         elif curl_error:
             error = CurlError(curl_error, curl_message or f"curl error {curl_error}")
         if error is not None:
@@ -353,12 +428,8 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             functools.partial(self._curl_header_callback, transfer, request.header_callback),
         )
         if request.streaming_callback is not None:
-            streaming_callback = request.streaming_callback
-
-            def write_function(chunk: bytes) -> None:
-                self.io_loop.add_callback(streaming_callback, chunk)
-
-            curl.setopt(pycurl.WRITEFUNCTION, write_function)
+            transfer.streaming = _CurlStreamingBuffer(self, curl, request.streaming_callback)
+            curl.setopt(pycurl.WRITEFUNCTION, transfer.streaming.write)
         else:
             transfer.buffer = io.BytesIO()
             curl.setopt(pycurl.WRITEFUNCTION, transfer.buffer.write)

@@ -61,6 +61,11 @@ _DEFAULT_MAX_HEADER_SIZE = 65536
 # lines end within this margin are answered with 431.
 _HEAD_OVERRUN_MARGIN = 8192
 
+# The most interim (1xx) responses a client accepts before the final one;
+# a server sending more is treated as malformed (it could keep a client
+# busy forever).
+_MAX_1XX_RESPONSES = 32
+
 _head_patterns: dict[int, bytes] = {}
 _trailer_patterns: dict[int, bytes] = {}
 
@@ -445,6 +450,7 @@ class HTTP1Connection(HTTPConnection):
     ) -> tuple[ResponseStartLine, HTTPHeaders, Framing]:
         request_line = self._request_start_line
         method = request_line.method if request_line is not None else "GET"
+        interim = 0
         while True:
             data = await self._read_head(False)
             start_line, headers = _http1.parse_response_head(data)
@@ -456,6 +462,9 @@ class HTTP1Connection(HTTPConnection):
                 # 100) and the final response follows.
                 if "Content-Length" in headers or "Transfer-Encoding" in headers:
                     raise HTTP1ProtocolError(f"a {code} response cannot have a body")
+                interim += 1
+                if interim > _MAX_1XX_RESPONSES:
+                    raise HTTP1ProtocolError("Too many 1xx responses")
                 result = delegate.headers_received(start_line, headers)
                 if result is not None:
                     await result

@@ -815,8 +815,16 @@ class ParseBodyConfig:
     multipart: ParseMultipartConfig = dataclasses.field(default_factory=ParseMultipartConfig)
     max_arguments: int = 1000
 
+    @property
+    def urlencoded(self) -> ParseBodyConfig:
+        """The limits for query strings and ``urlencoded`` bodies: this
+        config itself (its ``max_arguments``)."""
+        return self
 
-_default_config = ParseBodyConfig()
+
+# The built-in defaults (what `set_parse_body_config` replaces).
+_DEFAULT_PARSE_BODY_CONFIG = ParseBodyConfig()
+_default_config = _DEFAULT_PARSE_BODY_CONFIG
 
 
 def set_parse_body_config(config: ParseBodyConfig) -> None:
@@ -835,7 +843,9 @@ def _parse_query(qs: str | bytes, max_arguments: int) -> dict[str, list[bytes]]:
     # Counting separators is one C-level pass, so an oversized query is
     # refused before any per-field work is done.
     if qs.count("&") >= max_arguments:
-        raise HTTPInputError(f"too many arguments (more than {max_arguments})")
+        raise HTTPInputError(
+            f"too many arguments: Max number of fields exceeded (more than {max_arguments})"
+        )
     result: dict[str, list[bytes]] = {}
     # latin-1 maps code points 0-255 to bytes one to one, so decoding the
     # percent-escapes as latin-1 and re-encoding gives back the sent bytes.
