@@ -126,11 +126,11 @@ async def test_our_client_against_websockets_server(
     assert ws.protocol is not None and ws.protocol.compressed == compress
     await ws.write_message("hello")
     assert await ws.read_message() == "hello"
-    await ws.write_message(b"\xff\x00")
+    await ws.write_message(b"\xff\x00", binary=True)
     assert await ws.read_message() == b"\xff\x00"
     await ws.write_message(BIG_TEXT)
     assert await ws.read_message() == BIG_TEXT
-    await ws.write_message(BIG_BINARY)
+    await ws.write_message(BIG_BINARY, binary=True)
     assert await ws.read_message() == BIG_BINARY
     protocol = ws.protocol
     assert ws.ws_connection is not None

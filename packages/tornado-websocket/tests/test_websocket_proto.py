@@ -549,3 +549,36 @@ def test_fuzz_masked_frames_from_arbitrary_prefix(prefix: bytes, payload: bytes)
         p.receive_data(client_frame(2, payload))
     except ProtocolError as e:
         assert e.code in (1002, 1007, 1009)
+
+
+# -- statistics and close state ------------------------------------------------
+
+
+def test_byte_counters_and_close_code() -> None:
+    client = WebSocketProtocol(is_client=True)
+    srv = server()
+    wire = client.send_message("hello")
+    assert (client._message_bytes_out, client._wire_bytes_out) == (5, 5 + 6)
+    events = srv.receive_data(wire)
+    assert datas(events) == ["hello"]
+    assert (srv._message_bytes_in, srv._wire_bytes_in) == (5, 11)
+    reply = srv.send_message(b"abc", binary=True)
+    assert (srv._message_bytes_out, srv._wire_bytes_out) == (3, 5)
+    client.receive_data(reply)
+    assert (client._message_bytes_in, client._wire_bytes_in) == (3, 5)
+    assert srv.close_code is None and srv.close_reason is None
+    srv.receive_data(client.send_close(1001, "bye"))
+    assert (srv.close_code, srv.close_reason) == (1001, "bye")
+
+
+def test_compressed_counters_count_payload_before_compression() -> None:
+    params = DeflateParams()
+    client = WebSocketProtocol(is_client=True, deflate=params)
+    srv = WebSocketProtocol(is_client=False, deflate=params)
+    text = "compressible " * 50
+    wire = client.send_message(text)
+    assert client._message_bytes_out == len(text)
+    assert client._wire_bytes_out == len(wire) < len(text)
+    assert datas(srv.receive_data(wire)) == [text]
+    assert srv._message_bytes_in == len(text)
+    assert srv._wire_bytes_in == len(wire)

@@ -89,7 +89,7 @@ async def test_echo_text_binary_and_json(serve: Serve) -> None:
     ws = await connect(port)
     await ws.write_message("héllo")
     assert await ws.read_message() == "héllo"
-    await ws.write_message(b"\x00\xff")
+    await ws.write_message(b"\x00\xff", binary=True)
     assert await ws.read_message() == b"\x00\xff"
     await ws.write_message({"a": 1})
     assert await ws.read_message() == '{"a": 1}'
@@ -357,9 +357,9 @@ async def test_max_message_size_closes_1009(serve: Serve) -> None:
     closed = Closed()
     port = await serve([("/", Recording, {"closed": closed})], websocket_max_message_size=1024)
     ws = await connect(port)
-    await ws.write_message(b"x" * 1024)
+    await ws.write_message(b"x" * 1024, binary=True)
     assert await ws.read_message() == b"x" * 1024
-    await ws.write_message(b"x" * 1025)
+    await ws.write_message(b"x" * 1025, binary=True)
     assert await ws.read_message() is None
     assert ws.close_code == 1009
 
@@ -483,7 +483,7 @@ async def test_compression_negotiated_and_echoed(serve: Serve) -> None:
     big = "compress me " * 100_000
     await ws.write_message(big)
     assert await ws.read_message() == big
-    await ws.write_message(big.encode())
+    await ws.write_message(big.encode(), binary=True)
     assert await ws.read_message() == big.encode()
     ws.close()
 
@@ -514,7 +514,7 @@ async def test_compression_bomb_closed_1009(serve: Serve) -> None:
     )
     ws = await connect(port, compression_options={})
     # 50 MB of zeros: about 50 KB on the wire, under the limit before inflation.
-    await ws.write_message(b"\x00" * (50 * 1024 * 1024))
+    await ws.write_message(b"\x00" * (50 * 1024 * 1024), binary=True)
     assert await ws.read_message() is None
     assert ws.close_code == 1009
     await closed.future

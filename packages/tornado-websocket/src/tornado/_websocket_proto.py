@@ -469,6 +469,15 @@ class WebSocketProtocol:
         self.close_sent = False
         self.close_received = False
         self.failed = False
+        #: The code and reason of the peer's close frame, once it arrived.
+        self.close_code: int | None = None
+        self.close_reason: str | None = None
+        # Statistics: payload bytes of data messages (before compression)
+        # and bytes of whole frames, each way.
+        self._message_bytes_in = 0
+        self._message_bytes_out = 0
+        self._wire_bytes_in = 0
+        self._wire_bytes_out = 0
 
     @property
     def compressed(self) -> bool:
@@ -490,10 +499,14 @@ class WebSocketProtocol:
             raise RuntimeError("message after close")
         payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         opcode = OP_BINARY if binary else OP_TEXT
+        self._message_bytes_out += len(payload)
         deflater = self._deflater
         if deflater is None:
-            return encode_frame(opcode, payload, mask=self._mask())
-        return encode_frame(opcode, deflater.compress(payload), rsv1=True, mask=self._mask())
+            frame = encode_frame(opcode, payload, mask=self._mask())
+        else:
+            frame = encode_frame(opcode, deflater.compress(payload), rsv1=True, mask=self._mask())
+        self._wire_bytes_out += len(frame)
+        return frame
 
     def send_fragments(self, pieces: list[bytes], binary: bool = False) -> bytes:
         """The frames of one message sent as ``pieces`` (fragmentation, RFC
@@ -504,6 +517,7 @@ class WebSocketProtocol:
         if self.close_sent:
             raise RuntimeError("message after close")
         opcode = OP_BINARY if binary else OP_TEXT
+        self._message_bytes_out += sum(len(piece) for piece in pieces)
         rsv1 = False
         if self._deflater is not None:
             rsv1 = True
@@ -520,12 +534,16 @@ class WebSocketProtocol:
                     mask=self._mask(),
                 )
             )
-        return b"".join(out)
+        frames = b"".join(out)
+        self._wire_bytes_out += len(frames)
+        return frames
 
     def _control(self, opcode: int, data: bytes) -> bytes:
         if len(data) > 125:
             raise ValueError("control frame payloads are limited to 125 bytes")
-        return encode_frame(opcode, data, mask=self._mask())
+        frame = encode_frame(opcode, data, mask=self._mask())
+        self._wire_bytes_out += len(frame)
+        return frame
 
     def send_ping(self, data: bytes = b"") -> bytes:
         """A ping frame; raises `ValueError` for data over 125 bytes."""
@@ -559,6 +577,7 @@ class WebSocketProtocol:
             raise ProtocolError(CLOSE_PROTOCOL_ERROR, "connection already failed")
         buf = self._buffer
         buf += data
+        self._wire_bytes_in += len(data)
         events: list[Event] = []
         pos = 0
         end = len(buf)
@@ -637,13 +656,7 @@ class WebSocketProtocol:
 
     def _frame(self, first: int, opcode: int, payload: bytes) -> Event | None:
         if opcode & 0x8:
-            if opcode == OP_PING:
-                return Ping(payload)
-            if opcode == OP_PONG:
-                return Pong(payload)
-            code, reason = parse_close_payload(payload)
-            self.close_received = True
-            return CloseReceived(code, reason)
+            return self._handle_message(opcode, payload)
         fin = first & 0x80
         if opcode != OP_CONTINUATION:
             compressed = bool(first & 0x40)
@@ -663,13 +676,29 @@ class WebSocketProtocol:
         self._message_opcode = 0
         return self._complete(message_opcode, self._message_compressed, whole)
 
-    def _complete(self, opcode: int, compressed: bool, payload: bytes) -> Message:
+    def _complete(self, opcode: int, compressed: bool, payload: bytes) -> Event | None:
         if compressed:
             assert self._inflater is not None
             payload = self._inflater.decompress(payload, self.max_message_size)
+        self._message_bytes_in += len(payload)
+        return self._handle_message(opcode, payload)
+
+    def _handle_message(self, opcode: int, payload: bytes) -> Event | None:
+        # One complete (inflated) message or control frame becomes an event.
+        # A single place, so that a test can wrap it to observe or drop frames.
         if opcode == OP_BINARY:
             return Message(payload)
-        try:
-            return Message(payload.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise ProtocolError(CLOSE_INVALID_DATA, "text message is not UTF-8") from None
+        if opcode == OP_TEXT:
+            try:
+                return Message(payload.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise ProtocolError(CLOSE_INVALID_DATA, "text message is not UTF-8") from None
+        if opcode == OP_PING:
+            return Ping(payload)
+        if opcode == OP_PONG:
+            return Pong(payload)
+        code, reason = parse_close_payload(payload)
+        self.close_received = True
+        self.close_code = code
+        self.close_reason = reason
+        return CloseReceived(code, reason)

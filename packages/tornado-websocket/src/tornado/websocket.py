@@ -51,6 +51,9 @@ _CLOSE_TIMEOUT = 5.0
 # side stops reading the socket (back-pressure instead of unbounded memory).
 _CLIENT_QUEUE_LIMIT = 16
 _READ_CHUNK = 65536
+# Messages handled in a row before the reading loop lets other callbacks
+# run (a burst of tiny frames must not monopolise the event loop).
+_MESSAGES_PER_TURN = 32
 
 
 class WebSocketError(Exception):
@@ -64,12 +67,15 @@ class WebSocketClosedError(WebSocketError):
     """
 
 
-class _WebSocketStream:
-    """Runs a sans-IO `proto.WebSocketProtocol` over an `IOStream`.
+class WebSocketProtocol13:
+    """One open WebSocket connection: the RFC 6455 protocol over an `IOStream`.
 
-    Shared by the handler and the client: the owner supplies callbacks for
-    messages (which may return an awaitable: the next message waits for it),
-    pings, pongs and the final close.
+    This is the object in `WebSocketHandler.ws_connection` (and behind a
+    `WebSocketClientConnection`); applications use the handler or client
+    methods rather than this class.  It feeds the socket's bytes to the
+    sans-IO protocol object (``protocol``), hands the messages to its owner
+    (whose callback may return an awaitable: the next message waits for
+    it), answers pings, sends keepalive pings and runs the close handshake.
     """
 
     def __init__(
@@ -94,6 +100,12 @@ class _WebSocketStream:
         self._ping_timeout = ping_timeout or None
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._awaiting_pong = False
+        self._last_ping = 0.0
+        # Pong flood control: while one pong is being written, only the data
+        # of the most recent further ping is kept (RFC 6455 5.5.3 allows
+        # answering just the latest).
+        self._pong_in_flight = False
+        self._next_pong: bytes | None = None
         self._closed = False
         self.close_code: int | None = None
         self.close_reason: str | None = None
@@ -109,6 +121,7 @@ class _WebSocketStream:
             self._schedule_ping()
         protocol = self.protocol
         stream = self.stream
+        handled = 0
         try:
             while not self._closed:
                 data = await stream.read_bytes(_READ_CHUNK, partial=True)
@@ -120,12 +133,17 @@ class _WebSocketStream:
                     await self._fail(e.code, e.reason)
                     return
                 for event in events:
+                    handled += 1
+                    if handled % _MESSAGES_PER_TURN == 0:
+                        await asyncio.sleep(0)
+                        if self._closed:
+                            return
                     if isinstance(event, proto.Message):
                         result = self._on_message(event.data)
                         if result is not None:
                             await result
                     elif isinstance(event, proto.Ping):
-                        self._write(protocol.send_pong(event.data))
+                        self._answer_ping(event.data)
                         self._on_ping(event.data)
                     elif isinstance(event, proto.Pong):
                         self._awaiting_pong = False
@@ -160,6 +178,35 @@ class _WebSocketStream:
 
     # -- writing -----------------------------------------------------------
 
+    def _write_frame(self, fin: bool, opcode: int, data: bytes, flags: int = 0) -> Future[None]:
+        # Write one ping or pong frame (the frames sent on the protocol's own
+        # initiative; messages and close frames are written directly).
+        if opcode == proto.OP_PONG:
+            return self._write(self.protocol.send_pong(data))
+        if opcode == proto.OP_PING:
+            return self._write(self.protocol.send_ping(data))
+        raise ValueError(f"not a ping or pong opcode: {opcode:#x}")
+
+    def _answer_ping(self, data: bytes) -> None:
+        if self._pong_in_flight:
+            self._next_pong = data
+            return
+        try:
+            future = self._write_frame(True, proto.OP_PONG, data)
+        except WebSocketClosedError:
+            return
+        self._pong_in_flight = True
+        future.add_done_callback(self._pong_written)
+
+    def _pong_written(self, future: Future[None]) -> None:
+        if not future.cancelled():
+            future.exception()  # retrieved: a closed stream is handled elsewhere
+        self._pong_in_flight = False
+        data = self._next_pong
+        if data is not None and not self._closed:
+            self._next_pong = None
+            self._answer_ping(data)
+
     def _write(self, data: bytes) -> Future[None]:
         if self.stream.closed():
             raise WebSocketClosedError()
@@ -186,6 +233,7 @@ class _WebSocketStream:
         )
 
     def write_message(self, message: str | bytes, binary: bool) -> Future[None]:
+        """Send one message (bytes go as text unless ``binary``)."""
         if self.is_closing():
             raise WebSocketClosedError()
         future = self._write(self.protocol.send_message(message, binary))
@@ -194,11 +242,13 @@ class _WebSocketStream:
         return _translate_closed(future)
 
     def ping(self, data: bytes) -> None:
+        """Send a ping frame; raises `WebSocketClosedError` when closing."""
         if self.is_closing():
             raise WebSocketClosedError()
-        self._write(self.protocol.send_ping(data))
+        self._write_frame(True, proto.OP_PING, data)
 
     def close(self, code: int | None, reason: str | None) -> None:
+        """Start the close handshake (or finish it, after the peer's close)."""
         if self.stream.closed():
             return
         if not self.protocol.close_sent:
@@ -214,16 +264,29 @@ class _WebSocketStream:
 
     # -- keepalive ---------------------------------------------------------
 
+    @staticmethod
+    def ping_sleep_time(*, last_ping_time: float, interval: float, now: float) -> float:
+        """Seconds until the next keepalive ping is due: ``interval`` after
+        ``last_ping_time`` (all in seconds of the same clock), never
+        negative."""
+        return max(0.0, last_ping_time + interval - now)
+
     def _schedule_ping(self) -> None:
         assert self._ping_interval is not None
-        self._timers["ping"] = self._loop.call_later(self._ping_interval, self._send_keepalive_ping)
+        delay = self.ping_sleep_time(
+            last_ping_time=self._last_ping or self._loop.time(),
+            interval=self._ping_interval,
+            now=self._loop.time(),
+        )
+        self._timers["ping"] = self._loop.call_later(delay, self._send_keepalive_ping)
 
     def _send_keepalive_ping(self) -> None:
         if self.is_closing():
             return
         self._awaiting_pong = True
+        self._last_ping = self._loop.time()
         try:
-            self._write(self.protocol.send_ping(b""))
+            self._write_frame(True, proto.OP_PING, b"")
         except WebSocketClosedError:
             return
         timeout = self._ping_timeout
@@ -233,8 +296,10 @@ class _WebSocketStream:
 
     def _check_pong(self) -> None:
         if self._awaiting_pong and not self._closed:
-            gen_log.info("WebSocket ping timed out; closing the connection")
-            self.stream.close()
+            gen_log.debug("WebSocket ping timed out; closing the connection")
+            # A normal close handshake: the peer learns why (and if it is
+            # gone altogether, the close timeout drops the connection).
+            self.close(proto.CLOSE_NORMAL, "ping timed out")
 
     # -- end ---------------------------------------------------------------
 
@@ -282,6 +347,17 @@ def _encode_message(message: str | bytes | dict[str, Any]) -> str | bytes:
 
 # -- server --------------------------------------------------------------------
 
+# RequestHandler methods that raise RuntimeError once the connection upgraded.
+_HTTP_RESPONSE_METHODS = (
+    "write",
+    "redirect",
+    "set_header",
+    "set_cookie",
+    "set_status",
+    "flush",
+    "finish",
+)
+
 
 class WebSocketHandler(web.RequestHandler):
     """A request handler that upgrades its GET request to a WebSocket.
@@ -301,7 +377,7 @@ class WebSocketHandler(web.RequestHandler):
         self, application: web.Application, request: httputil.HTTPServerRequest, **kwargs: Any
     ) -> None:
         """Set up the handler (see `RequestHandler`); the connection opens in `get`."""
-        self.ws_connection: _WebSocketStream | None = None
+        self.ws_connection: WebSocketProtocol13 | None = None
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self._selected_subprotocol: str | None = None
@@ -343,15 +419,14 @@ class WebSocketHandler(web.RequestHandler):
             self._refuse(400, "Missing/Invalid WebSocket headers")
             return
 
-        subprotocol_header = headers.get("Sec-WebSocket-Protocol")
-        if subprotocol_header:
-            offered = [s.strip() for s in subprotocol_header.split(",") if s.strip()]
-            selected = self.select_subprotocol(offered)
-            if selected is not None:
-                if selected not in offered:
-                    raise ValueError(f"select_subprotocol returned {selected!r}, not offered")
-                self._selected_subprotocol = selected
-                self.set_header("Sec-WebSocket-Protocol", selected)
+        subprotocol_header = headers.get("Sec-WebSocket-Protocol", "")
+        offered = [s.strip() for s in subprotocol_header.split(",") if s.strip()]
+        selected = self.select_subprotocol(offered)
+        if selected is not None:
+            if selected not in offered:
+                raise ValueError(f"select_subprotocol returned {selected!r}, not offered")
+            self._selected_subprotocol = selected
+            self.set_header("Sec-WebSocket-Protocol", selected)
         deflate: proto.DeflateParams | None = None
         compression_options = self.get_compression_options()
         if compression_options is not None:
@@ -368,10 +443,11 @@ class WebSocketHandler(web.RequestHandler):
         self.set_header("Sec-WebSocket-Accept", proto.accept_key(key))
         self.finish()
         stream: IOStream = self.detach()
+        self._refuse_http_methods()
         protocol = proto.WebSocketProtocol(
             is_client=False, max_message_size=self.max_message_size, deflate=deflate
         )
-        connection = self.ws_connection = _WebSocketStream(
+        connection = self.ws_connection = WebSocketProtocol13(
             stream,
             protocol,
             on_message=self._dispatch_message,
@@ -393,6 +469,15 @@ class WebSocketHandler(web.RequestHandler):
             connection._finish()
             return
         await connection.run()
+
+    def _refuse_http_methods(self) -> None:
+        # After the upgrade the HTTP response is gone: the methods that would
+        # change it raise RuntimeError instead of corrupting the WebSocket.
+        def not_supported(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("HTTP response methods are not available on a WebSocket")
+
+        for name in _HTTP_RESPONSE_METHODS:
+            setattr(self, name, not_supported)
 
     def _refuse(self, status: int, message: str) -> None:
         gen_log.debug("Refused WebSocket request %s: %s", self.request.uri, message)
@@ -424,7 +509,8 @@ class WebSocketHandler(web.RequestHandler):
     def select_subprotocol(self, subprotocols: list[str]) -> str | None:
         """Choose one of the client's ``subprotocols`` (or None for none).
 
-        Called only when the client offered some.  Must return one of them.
+        Called once per handshake, with an empty list when the client
+        offered none.  Must return one of them (or None).
         """
         return None
 
@@ -465,19 +551,38 @@ class WebSocketHandler(web.RequestHandler):
 
     def check_origin(self, origin: str) -> bool:
         """Whether to accept a connection from ``origin`` (the ``Origin``
-        header).  By default only the same host is allowed; return True to
-        accept any origin (beware cross-site WebSocket hijacking)."""
-        parsed = urlsplit(origin.lower())
+        header; not called for requests without one, which do not come from
+        a browser).  Runs after `prepare`.
+
+        By default: a ``Sec-Fetch-Site: same-origin`` (or ``none``) header
+        accepts; an origin accepted by `check_trusted_origin` (the
+        ``trusted_origins`` application setting) is accepted; otherwise a
+        ``Sec-Fetch-Site`` header refuses, and without one the origin's
+        host must equal the request's ``Host``.  Return True to accept any
+        origin (beware cross-site WebSocket hijacking).
+        """
+        site = self.request.headers.get("Sec-Fetch-Site")
+        if site is not None and site.lower() in ("same-origin", "none"):
+            return True
+        if self.check_trusted_origin(origin):
+            return True
+        if site is not None:
+            return False
+        try:
+            parsed = urlsplit(origin.lower())
+        except ValueError:
+            return False
         host = self.request.headers.get("Host", "").lower()
-        return parsed.netloc == host
+        return bool(parsed.netloc) and parsed.netloc == host
 
     # -- sending -----------------------------------------------------------
 
     def write_message(
         self, message: str | bytes | dict[str, Any], binary: bool = False
     ) -> Future[None]:
-        """Send a message: `str` as text (or binary if ``binary``), `bytes`
-        as binary, a dict as JSON text.
+        """Send a message: a text frame (`str` encoded as UTF-8, `bytes`
+        sent as they are, a dict as JSON), or a binary frame with
+        ``binary=True``.
 
         Returns a future that resolves once the data is written (await it
         for flow control).  Raises `WebSocketClosedError` if the connection
@@ -487,7 +592,7 @@ class WebSocketHandler(web.RequestHandler):
         if connection is None:
             raise WebSocketClosedError()
         data = _encode_message(message)
-        return connection.write_message(data, binary or isinstance(data, bytes))
+        return connection.write_message(data, binary)
 
     def ping(self, data: str | bytes = b"") -> None:
         """Send a ping with ``data`` (at most 125 bytes).
@@ -600,7 +705,7 @@ class WebSocketClientConnection:
         self._resolver = resolver
         self._selected_subprotocol: str | None = None
         self.headers = httputil.HTTPHeaders()
-        self.ws_connection: _WebSocketStream | None = None
+        self.ws_connection: WebSocketProtocol13 | None = None
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self._messages: collections.deque[str | bytes | None] = collections.deque()
@@ -679,6 +784,9 @@ class WebSocketClientConnection:
             self.headers = response_headers = httputil.HTTPHeaders.parse(rest)
         except httputil.HTTPInputError as e:
             raise WebSocketError(f"malformed handshake response: {e}") from None
+        if 200 <= start_line.code < 300:
+            # The server answered, but as a plain HTTP resource.
+            raise WebSocketError(f"non-WebSocket response: {start_line.code}")
         if start_line.code != 101:
             raise HTTPClientError(start_line.code, start_line.reason or None)
         if response_headers.get("Upgrade", "").lower() != "websocket":
@@ -699,7 +807,7 @@ class WebSocketClientConnection:
         protocol = proto.WebSocketProtocol(
             is_client=True, max_message_size=self._max_message_size, deflate=deflate
         )
-        self.ws_connection = _WebSocketStream(
+        self.ws_connection = WebSocketProtocol13(
             stream,
             protocol,
             on_message=self._deliver,
@@ -794,7 +902,7 @@ class WebSocketClientConnection:
         if self.ws_connection is None:
             raise WebSocketClosedError()
         data = _encode_message(message)
-        return self.ws_connection.write_message(data, binary or isinstance(data, bytes))
+        return self.ws_connection.write_message(data, binary)
 
     def ping(self, data: str | bytes = b"") -> None:
         """Send a ping (at most 125 bytes of data); raises
@@ -813,6 +921,14 @@ class WebSocketClientConnection:
     def selected_subprotocol(self) -> str | None:
         """The subprotocol the server selected, if any."""
         return self._selected_subprotocol
+
+    @property
+    def stream(self) -> IOStream:
+        """The connection's `~tornado.iostream.IOStream` (there once
+        `websocket_connect` has resolved; `RuntimeError` before)."""
+        if self.ws_connection is None:
+            raise RuntimeError("the WebSocket is not connected yet")
+        return self.ws_connection.stream
 
     @property
     def protocol(self) -> proto.WebSocketProtocol | None:
@@ -841,8 +957,9 @@ def websocket_connect(
     (a dict, possibly empty) offers permessage-deflate.
 
     The future fails with `~tornado.httpclient.HTTPClientError` when the
-    server answers with a status other than 101 (or on timeouts, code 599),
-    with `WebSocketError` for an invalid handshake answer, and with
+    server answers with an error or redirect status (or on timeouts, code
+    599), with `WebSocketError` for a successful (2xx) answer that is not an
+    upgrade and for an invalid handshake answer, and with
     `OSError` / `~tornado.iostream.StreamClosedError` when the connection
     cannot be made.
     """
