@@ -99,8 +99,9 @@ class WebSocketProtocol13:
         self._ping_interval = ping_interval or None
         self._ping_timeout = ping_timeout or None
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._awaiting_pong = False
+        # Loop times of the last keepalive ping sent and the last pong received.
         self._last_ping = 0.0
+        self._last_pong = 0.0
         # Pong flood control: while one pong is being written, only the data
         # of the most recent further ping is kept (RFC 6455 5.5.3 allows
         # answering just the latest).
@@ -146,7 +147,7 @@ class WebSocketProtocol13:
                         self._answer_ping(event.data)
                         self._on_ping(event.data)
                     elif isinstance(event, proto.Pong):
-                        self._awaiting_pong = False
+                        self._last_pong = self._loop.time()
                         self._on_pong(event.data)
                     else:
                         await self._peer_closed(event)
@@ -283,23 +284,32 @@ class WebSocketProtocol13:
     def _send_keepalive_ping(self) -> None:
         if self.is_closing():
             return
-        self._awaiting_pong = True
-        self._last_ping = self._loop.time()
+        sent_at = self._last_ping = self._loop.time()
         try:
             self._write_frame(True, proto.OP_PING, b"")
         except WebSocketClosedError:
             return
         timeout = self._ping_timeout
-        if timeout is not None:
-            self._timers["pong"] = self._loop.call_later(timeout, self._check_pong)
+        if timeout is not None and "pong" not in self._timers:
+            self._timers["pong"] = self._loop.call_later(timeout, self._check_pong, sent_at)
         self._schedule_ping()
 
-    def _check_pong(self) -> None:
-        if self._awaiting_pong and not self._closed:
+    def _check_pong(self, sent_at: float) -> None:
+        # Each ping must be answered within ping_timeout: one timer at a time,
+        # re-armed for the latest ping when that was sent after ``sent_at``.
+        self._timers.pop("pong", None)
+        if self._closed:
+            return
+        if self._last_pong < sent_at:
             gen_log.debug("WebSocket ping timed out; closing the connection")
             # A normal close handshake: the peer learns why (and if it is
             # gone altogether, the close timeout drops the connection).
             self.close(proto.CLOSE_NORMAL, "ping timed out")
+            return
+        latest = self._last_ping
+        if latest > sent_at and self._ping_timeout is not None:
+            delay = max(0.0, latest + self._ping_timeout - self._loop.time())
+            self._timers["pong"] = self._loop.call_later(delay, self._check_pong, latest)
 
     # -- end ---------------------------------------------------------------
 
