@@ -546,3 +546,11 @@ def test_template_dependencies_import_only_light_modules() -> None:
 def test_module_all_names_exist() -> None:
     for name in tornado.util.__all__:
         assert hasattr(tornado.util, name), name
+
+
+@pytest.mark.parametrize("mask", [b"", b"a", b"ab", b"abc", b"abcde"])
+def test_websocket_mask_refuses_masks_that_are_not_four_bytes(mask: bytes) -> None:
+    with pytest.raises(ValueError, match="4 bytes"):
+        tornado.util._websocket_mask_python(mask, b"data")
+    with pytest.raises(ValueError, match="4 bytes"):
+        tornado.util._websocket_mask_python(mask, b"")

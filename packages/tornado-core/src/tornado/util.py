@@ -298,7 +298,11 @@ def _websocket_mask_python(mask: bytes, data: bytes) -> bytes:
     The masking of WebSocket frame payloads (RFC 6455 section 5.3); applying
     it twice gives back the data.  Done on two big integers, which is far
     faster in pure Python than a byte-by-byte loop.
+
+    Raises `ValueError` if ``mask`` is not exactly 4 bytes long.
     """
+    if len(mask) != 4:
+        raise ValueError(f"the WebSocket mask must be 4 bytes long, not {len(mask)}")
     size = len(data)
     if not size:
         return b""
