@@ -294,12 +294,12 @@ def test_transfer_encoding_in_http10_request() -> None:
         request(("Transfer-Encoding", "chunked"), version="HTTP/1.0")
 
 
-def test_content_length_over_limit_is_413() -> None:
+def test_content_length_over_limit_is_400() -> None:
     start = RequestStartLine("POST", "/", "HTTP/1.1")
     assert h1.request_framing(start, headers_of(("Content-Length", "100")), 100).length == 100
     with pytest.raises(HTTP1ProtocolError) as info:
         h1.request_framing(start, headers_of(("Content-Length", "101")), 100)
-    assert info.value.status_code == 413
+    assert info.value.status_code == 400
 
 
 def response(
@@ -619,7 +619,7 @@ def test_max_header_count_through_parser() -> None:
     assert info.value.status_code == 431
 
 
-def test_chunked_body_over_limit_is_413_before_data() -> None:
+def test_chunked_body_over_limit_is_400_before_data() -> None:
     parser = HTTP1Parser("server", max_body_size=10)
     parser.receive_data(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n")
     assert isinstance(parser.next_event(), RequestHead)
@@ -627,16 +627,16 @@ def test_chunked_body_over_limit_is_413_before_data() -> None:
     parser.receive_data(b"3\r\n")
     with pytest.raises(HTTP1ProtocolError) as info:
         parser.next_event()
-    assert info.value.status_code == 413
+    assert info.value.status_code == 400
 
 
-def test_content_length_body_over_limit_is_413() -> None:
+def test_content_length_body_over_limit_is_400() -> None:
     with pytest.raises(HTTP1ProtocolError) as info:
         drive(
             HTTP1Parser("server", max_body_size=4),
             [b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n"],
         )
-    assert info.value.status_code == 413
+    assert info.value.status_code == 400
 
 
 def test_trailing_data_after_upgrade_request() -> None:
@@ -671,7 +671,7 @@ def test_client_until_close_body() -> None:
 def test_client_until_close_body_over_limit() -> None:
     with pytest.raises(HTTP1ProtocolError) as info:
         client_events(b"HTTP/1.0 200 OK\r\n\r\n" + b"x" * 11, "GET", max_body_size=10)
-    assert info.value.status_code == 413
+    assert info.value.status_code == 400
 
 
 def test_client_head_response_has_no_body() -> None:
@@ -1114,7 +1114,7 @@ def test_gzip_bomb_is_stopped_at_the_limit() -> None:
     with pytest.raises(HTTP1ProtocolError) as info:
         for piece in decoder.decompress(bomb):
             inflated += len(piece)
-    assert info.value.status_code == 413
+    assert info.value.status_code == 400
     assert inflated <= 1_000_000
 
 

@@ -127,3 +127,109 @@ def test_curl_streaming_callback_exception_is_logged(caplog: Any) -> None:
     buf.write(b"x")
     buf.flush()
     assert any("Exception in callback" in r.getMessage() for r in caplog.records)
+
+
+# -- server: answers and logs for refused requests --------------------------------
+
+
+def _ok_app(request: HTTPServerRequest) -> None:
+    from tornado.httputil import HTTPHeaders, ResponseStartLine
+
+    assert request.connection is not None
+    request.connection.write_headers(
+        ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders({"Content-Length": "2"}), b"ok"
+    )
+    request.connection.finish()
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"asdf\r\n\r\n", "Malformed HTTP request line"),
+        (b"GET / HTTP/1.1\r\nHost: t\r\nasdf\r\n\r\n", "no colon in header line"),
+        (b"GET / HTTP/1.0\r\nHost: foo bar\r\n\r\n", "Invalid Host header"),
+        (
+            b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            "Unsupported Transfer-Encoding gzip, chunked",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Length: 2\r\n\r\n",
+            "Message with both Transfer-Encoding and Content-Length",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5,\xa05\r\n\r\nhello",
+            "Multiple unequal Content-Lengths",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: +10\r\n\r\n",
+            "Only integer Content-Length is allowed",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1_a\r\n",
+            "invalid chunk size",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n",
+            "Content-Length too long",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"40\r\n" + b"x" * 64 + b"\r\n",
+            "chunked body too large",
+        ),
+    ],
+)
+@pytest.mark.asyncio
+async def test_refused_request_gets_bare_400_and_is_logged(
+    serve: Any, connect: Any, caplog: Any, payload: bytes, message: str
+) -> None:
+    _, port = await serve(_ok_app, max_body_size=10)
+    client = await connect(port)
+    await client.send(payload)
+    with caplog.at_level("INFO", logger="tornado.general"):
+        data = await client.reader.read()
+    assert data == b"HTTP/1.1 400 Bad Request\r\n\r\n"
+    logged = [r.getMessage() for r in caplog.records if r.name == "tornado.general"]
+    assert any(m.startswith("Malformed HTTP message from") and message in m for m in logged), logged
+
+
+@pytest.mark.asyncio
+async def test_idle_timeout_is_not_logged_at_info(serve: Any, connect: Any, caplog: Any) -> None:
+    _, port = await serve(_ok_app, idle_connection_timeout=0.05)
+    client = await connect(port)
+    with caplog.at_level("INFO", logger="tornado.general"):
+        assert await client.closed_by_peer()
+    assert [r for r in caplog.records if r.levelname == "INFO"] == []
+
+
+@pytest.mark.asyncio
+async def test_legacy_callable_may_write_raw_response(serve: Any, connect: Any) -> None:
+    def app(request: HTTPServerRequest) -> None:
+        assert request.connection is not None
+        request.connection.write(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n")
+        request.connection.write(b"Hello world")
+        request.connection.finish()
+
+    _, port = await serve(app)
+    client = await connect(port)
+    for _ in range(2):  # the connection stays usable
+        await client.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        response = await client.read_response()
+        assert (response.code, response.body) == (200, b"Hello world")
+
+
+def test_multipart_without_opening_boundary() -> None:
+    from tornado.httputil import HTTPFile, parse_multipart_form_data
+
+    body = (
+        b"Content-Disposition: form-data; name=argument\r\n\r\n\xc3\xa1\r\n"
+        b"--1234\r\n"
+        b'Content-Disposition: form-data; name="files"; filename="f"\r\n\r\nxyz\r\n'
+        b"--1234--\r\n"
+    )
+    args: dict[str, list[bytes]] = {}
+    files: dict[str, list[HTTPFile]] = {}
+    parse_multipart_form_data(b"1234", body, args, files)
+    assert args == {"argument": ["á".encode()]}
+    assert files["files"][0].body == b"xyz"

@@ -47,7 +47,7 @@ more or fewer bytes than it announced.
 
 Every input is bounded: the head by ``max_header_size`` (431), the number
 of header lines by ``max_header_count`` (431), the body by
-``max_body_size`` (413), a chunk-size line by `MAX_CHUNK_LINE_SIZE` and
+``max_body_size`` (400), a chunk-size line by `MAX_CHUNK_LINE_SIZE` and
 the chunk extensions of one body by ``max_chunk_extensions_size`` (400).
 
 Wiring (for ``tornado.http1connection``)
@@ -171,6 +171,10 @@ _STATUS_LINE_RE = re.compile(rf"(HTTP/1\.[0-9]) ([0-9]{{3}})(?: ({_FIELD_CHARS}*
 _OBS_FOLD_RE = re.compile(r"\n[ \t]+")
 _LEADING_EMPTY_LINES_RE = re.compile(rb"(?:\r?\n)*")
 _CONTENT_LENGTH_RE = re.compile(r"[0-9]{1,18}")
+# Host = uri-host [ ":" port ] (RFC 9110 section 7.2): an IP literal in
+# brackets or a reg-name (unreserved, pct-encoded and sub-delims), so no
+# spaces, slashes, "@" or controls.
+_HOST_RE = re.compile(r"(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?")
 
 # chunk = chunk-size [ chunk-ext ] CRLF; chunk-size = 1*HEXDIG (no sign, no
 # "0x", no spaces, no underscores: int(x, 16) alone would take all of them).
@@ -214,8 +218,8 @@ class HTTP1ProtocolError(HTTPInputError):
     limit.
 
     ``status_code`` is the status a server should answer with before it
-    closes the connection: 400 for malformed input, 413 for a body over
-    ``max_body_size``, 431 for a head over ``max_header_size`` or
+    closes the connection: 400 for malformed input and for a body over
+    ``max_body_size`` (as Tornado answers), 431 for a head over ``max_header_size`` or
     ``max_header_count``.
     """
 
@@ -276,7 +280,7 @@ def _explain_bad_header_block(block: str) -> HTTP1ProtocolError:
             return HTTP1ProtocolError(f"obsolete line folding not allowed: {_quote(line)}")
         name, colon, value = line.partition(":")
         if not colon:
-            return HTTP1ProtocolError(f"header line without a colon: {_quote(line)}")
+            return HTTP1ProtocolError(f"no colon in header line: {_quote(line)}")
         if re.fullmatch(_TOKEN, name) is None:
             return HTTP1ProtocolError(f"invalid header name {_quote(name)}")
         return HTTP1ProtocolError(f"invalid character in value of header {name!r}: {_quote(value)}")
@@ -306,7 +310,7 @@ def parse_request_head(
     Raises `HTTP1ProtocolError` for a malformed request line (including a
     non-ASCII or space-containing target and versions other than
     ``HTTP/1.x``), a bare CR, obs-fold, an invalid header name or value,
-    more than one ``Host`` header, or more than ``max_header_count``
+    more than one ``Host`` header or one that is not a host and port, or more than ``max_header_count``
     header lines (431).
     """
     if data[:1] in (b"\r", b"\n"):
@@ -316,10 +320,13 @@ def parse_request_head(
     start_line, block = _split_head(data, max_header_count)
     match = _REQUEST_LINE_RE.fullmatch(start_line)
     if match is None:
-        raise HTTP1ProtocolError(f"malformed request line {_quote(start_line)}")
+        raise HTTP1ProtocolError(f"Malformed HTTP request line {_quote(start_line)}")
     headers = _parse_header_block(block, allow_obs_fold=False)
-    if len(headers._lists.get("Host", ())) > 1:
+    hosts = headers._lists.get("Host", ())
+    if len(hosts) > 1:
         raise HTTP1ProtocolError("more than one Host header")
+    if hosts and _HOST_RE.fullmatch(hosts[0].strip(" \t")) is None:
+        raise HTTP1ProtocolError(f"Invalid Host header {_quote(hosts[0])}")
     method, target, version = match.groups()
     return RequestStartLine(method, target, version), headers
 
@@ -389,10 +396,10 @@ def parse_content_length(headers: HTTPHeaders) -> int | None:
         return None
     values = {value.strip(" \t") for field in fields for value in field.split(",")}
     if len(values) != 1:
-        raise HTTP1ProtocolError(f"conflicting Content-Length values {_quote(','.join(fields))}")
+        raise HTTP1ProtocolError(f"Multiple unequal Content-Lengths: {_quote(','.join(fields))}")
     (value,) = values
     if _CONTENT_LENGTH_RE.fullmatch(value) is None:
-        raise HTTP1ProtocolError(f"invalid Content-Length {_quote(value)}")
+        raise HTTP1ProtocolError(f"Only integer Content-Length is allowed: {_quote(value)}")
     return int(value)
 
 
@@ -403,11 +410,11 @@ def _is_chunked(transfer_encoding: list[str]) -> bool:
     return len(transfer_encoding) == 1 and transfer_encoding[0].strip(" \t").lower() == "chunked"
 
 
-def _check_body_size(length: int, max_body_size: int | None) -> None:
+def _check_body_size(
+    length: int, max_body_size: int | None, what: str = "Content-Length too long"
+) -> None:
     if max_body_size is not None and length > max_body_size:
-        raise HTTP1ProtocolError(
-            f"body too large ({length} bytes, limit {max_body_size})", status_code=413
-        )
+        raise HTTP1ProtocolError(f"{what} ({length} bytes, limit {max_body_size})")
 
 
 def request_framing(
@@ -418,18 +425,18 @@ def request_framing(
     Raises `HTTP1ProtocolError` (400) for ``Transfer-Encoding`` together
     with ``Content-Length``, in an HTTP/1.0 request, or with any value but
     ``chunked``; for an invalid ``Content-Length`` (see
-    `parse_content_length`); and (413) for a ``Content-Length`` over
+    `parse_content_length`); and for a ``Content-Length`` over
     ``max_body_size``.
     """
     transfer_encoding = headers._lists.get("Transfer-Encoding")
     if transfer_encoding is not None:
         if "Content-Length" in headers:
-            raise HTTP1ProtocolError("request has both Transfer-Encoding and Content-Length")
+            raise HTTP1ProtocolError("Message with both Transfer-Encoding and Content-Length")
         if start_line.version == "HTTP/1.0":
             raise HTTP1ProtocolError("Transfer-Encoding in an HTTP/1.0 request")
         if not _is_chunked(transfer_encoding):
             raise HTTP1ProtocolError(
-                f"unsupported Transfer-Encoding {_quote(','.join(transfer_encoding))}"
+                f"Unsupported Transfer-Encoding {','.join(transfer_encoding)[:60]}"
             )
         return _CHUNKED
     length = parse_content_length(headers)
@@ -453,7 +460,7 @@ def response_framing(
     connection closes".  Raises `HTTP1ProtocolError` for
     ``Transfer-Encoding`` with ``Content-Length``, in an HTTP/1.0
     response or with a value other than ``chunked``; a 204 response with a
-    non-zero ``Content-Length``; an invalid ``Content-Length``; and (413) a
+    non-zero ``Content-Length``; an invalid ``Content-Length``; and a
     ``Content-Length`` over ``max_body_size``.
     """
     code = start_line.code
@@ -466,12 +473,12 @@ def response_framing(
     transfer_encoding = headers._lists.get("Transfer-Encoding")
     if transfer_encoding is not None:
         if "Content-Length" in headers:
-            raise HTTP1ProtocolError("response has both Transfer-Encoding and Content-Length")
+            raise HTTP1ProtocolError("Message with both Transfer-Encoding and Content-Length")
         if start_line.version == "HTTP/1.0":
             raise HTTP1ProtocolError("Transfer-Encoding in an HTTP/1.0 response")
         if not _is_chunked(transfer_encoding):
             raise HTTP1ProtocolError(
-                f"unsupported Transfer-Encoding {_quote(','.join(transfer_encoding))}"
+                f"Unsupported Transfer-Encoding {','.join(transfer_encoding)[:60]}"
             )
         return _CHUNKED
     length = parse_content_length(headers)
@@ -525,7 +532,7 @@ def parse_chunk_size_line(line: bytes) -> tuple[int, int]:
     """
     match = _CHUNK_LINE_RE.fullmatch(line)
     if match is None:
-        raise HTTP1ProtocolError(f"invalid chunk-size line {_quote(line)}")
+        raise HTTP1ProtocolError(f"invalid chunk size line {_quote(line)}")
     return int(match.group(1), 16), len(match.group(2))
 
 
@@ -533,7 +540,7 @@ def check_chunk_data_end(data: bytes) -> None:
     """Check the two bytes after a chunk's data are CRLF; raise
     `HTTP1ProtocolError` if not."""
     if data != b"\r\n":
-        raise HTTP1ProtocolError(f"chunk data not followed by CRLF: {_quote(data)}")
+        raise HTTP1ProtocolError(f"improperly terminated chunk: {_quote(data)}")
 
 
 # ---------------------------------------------------------------------------
@@ -719,7 +726,7 @@ class ContentLengthReader:
 class ChunkedReader:
     """Reader for a ``Transfer-Encoding: chunked`` body.
 
-    Bounds the body by ``max_body_size`` (413, checked when a chunk size is
+    Bounds the body by ``max_body_size`` (400, checked when a chunk size is
     announced, before its data arrives), the chunk extensions of the whole
     body by ``max_extensions_size`` and the trailer section by
     ``max_header_size``.
@@ -779,7 +786,7 @@ class ChunkedReader:
                 self._in_trailers = True
                 continue
             self._body_size += size
-            _check_body_size(self._body_size, self._max_body_size)
+            _check_body_size(self._body_size, self._max_body_size, "chunked body too large")
             self._remaining = size
             self._need_crlf = True
 
@@ -792,7 +799,7 @@ class UntilCloseReader:
     """Reader for a response body that ends when the connection closes."""
 
     def __init__(self, max_body_size: int | None = None) -> None:
-        """Bound the body by ``max_body_size`` (413)."""
+        """Bound the body by ``max_body_size``."""
         self._max_body_size = max_body_size
         self._body_size = 0
 
@@ -802,7 +809,7 @@ class UntilCloseReader:
             return None
         piece = buffer.extract_at_most(len(buffer))
         self._body_size += len(piece)
-        _check_body_size(self._body_size, self._max_body_size)
+        _check_body_size(self._body_size, self._max_body_size, "body too large")
         return Data(piece)
 
     def read_eof(self) -> EndOfMessage:
@@ -986,19 +993,19 @@ class GzipBodyDecoder:
         self._inflated += len(piece)
         if self._max_body_size is not None and self._inflated > self._max_body_size:
             raise HTTP1ProtocolError(
-                f"decompressed body exceeds {self._max_body_size} bytes", status_code=413
+                f"decompressed body too large (more than {self._max_body_size} bytes)"
             )
         return piece
 
     def decompress(self, data: bytes) -> Iterator[bytes]:
         """Yield the inflated pieces (each at most ``chunk_size`` bytes) of
         the next piece of the encoded body.  Raises `HTTP1ProtocolError`:
-        400 for data that is not gzip, 413 past ``max_body_size``."""
+        for data that is not gzip or that inflates past ``max_body_size``."""
         while data:
             try:
                 piece = self._decompressor.decompress(data, self._chunk_size)
             except zlib.error as e:
-                raise HTTP1ProtocolError(f"invalid gzip body: {e}") from e
+                raise HTTP1ProtocolError(f"invalid gzip data: {e}") from e
             data = self._decompressor.unconsumed_tail
             if piece:
                 yield self._account(piece)
@@ -1009,7 +1016,7 @@ class GzipBodyDecoder:
         try:
             return self._account(self._decompressor.flush())
         except zlib.error as e:
-            raise HTTP1ProtocolError(f"invalid gzip body: {e}") from e
+            raise HTTP1ProtocolError(f"invalid gzip data: {e}") from e
 
 
 # ---------------------------------------------------------------------------

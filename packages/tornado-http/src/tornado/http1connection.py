@@ -22,6 +22,7 @@ allocates a future to wait for it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -116,7 +117,7 @@ class HTTP1ConnectionParameters:
     :arg header_timeout: seconds to wait for a complete head (a server
         uses it for idle keep-alive connections too); None waits forever.
     :arg max_body_size: largest body in bytes (default: the stream's
-        ``max_buffer_size``); a server answers a larger one with 413.
+        ``max_buffer_size``); a server answers a larger one with 400.
     :arg body_timeout: seconds to wait for a complete body; None waits
         forever.
     :arg decompress: inflate ``Content-Encoding: gzip`` bodies before they
@@ -151,6 +152,17 @@ class _HeadResponseWriter(BodyWriter):
 
     def write(self, data: bytes) -> bytes:
         return b""
+
+    def finish(self) -> bytes:
+        return b""
+
+
+class _RawResponseWriter(BodyWriter):
+    """The response of an application that writes raw bytes (head and
+    body) without calling ``write_headers``: passed through unchanged."""
+
+    def write(self, data: bytes) -> bytes:
+        return data
 
     def finish(self) -> bytes:
         return b""
@@ -322,7 +334,7 @@ class HTTP1Connection(HTTPConnection):
 
         Returns an awaitable that resolves to whether the connection can
         carry another message.  On a server, malformed input is answered
-        (400, 413 or 431) and the connection closed.  On a client,
+        (400, or 431 for an oversized head) and the connection closed.  On a client,
         malformed input raises `~tornado.httputil.HTTPInputError` and a
         connection closed early raises
         `~tornado.iostream.StreamClosedError` (after calling the
@@ -420,14 +432,22 @@ class HTTP1Connection(HTTPConnection):
                 self.close()
                 need_delegate_close = False
                 raise
-            gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
+            if getattr(e, "status_code", 400) == 431:
+                gen_log.info("Unsatisfiable read from %s: %s", self.context, e)
+            else:
+                gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
             await self._answer_bad_request(e)
             return False
         except StreamClosedError:
             watchdog = self._watchdog
             if watchdog is not None and watchdog.fired:
-                gen_log.info(
-                    "Timeout reading %s from %s", "body" if reading_body else "head", self.context
+                # An idle connection timing out between requests is routine;
+                # a body that stops coming is worth a note.
+                gen_log.log(
+                    logging.INFO if reading_body else logging.DEBUG,
+                    "Timeout reading %s from %s",
+                    "body" if reading_body else "head",
+                    self.context,
                 )
                 self.close()
                 if self.is_client:
@@ -487,8 +507,7 @@ class HTTP1Connection(HTTPConnection):
     async def _read_body(self, framing: Framing, delegate: HTTPMessageDelegate) -> None:
         if framing.kind == "length" and framing.length > self._max_body_size:
             raise HTTP1ProtocolError(
-                f"Content-Length too long ({framing.length} bytes, limit {self._max_body_size})",
-                status_code=413,
+                f"Content-Length too long ({framing.length} bytes, limit {self._max_body_size})"
             )
         if self._body_timeout is not None:
             self._get_watchdog().arm(self._body_timeout)
@@ -525,7 +544,9 @@ class HTTP1Connection(HTTPConnection):
         while True:
             line = await stream.read_until_regex(_CHUNK_LINE_PATTERN)
             if not line.endswith(b"\n"):
-                raise HTTP1ProtocolError(f"chunk-size line longer than {MAX_CHUNK_LINE_SIZE}")
+                raise HTTP1ProtocolError(
+                    f"invalid chunk size line (longer than {MAX_CHUNK_LINE_SIZE})"
+                )
             size, extensions_length = _http1.parse_chunk_size_line(line)
             extensions += extensions_length
             if extensions > DEFAULT_MAX_CHUNK_EXTENSIONS_SIZE:
@@ -535,7 +556,7 @@ class HTTP1Connection(HTTPConnection):
             total += size
             if total > self._max_body_size:
                 raise HTTP1ProtocolError(
-                    f"chunked body larger than {self._max_body_size} bytes", status_code=413
+                    f"chunked body too large (more than {self._max_body_size} bytes)"
                 )
             remaining = size
             while remaining:
@@ -568,9 +589,7 @@ class HTTP1Connection(HTTPConnection):
                 return
             total += len(data)
             if total > self._max_body_size:
-                raise HTTP1ProtocolError(
-                    f"body larger than {self._max_body_size} bytes", status_code=413
-                )
+                raise HTTP1ProtocolError(f"body too large (more than {self._max_body_size} bytes)")
             await self._deliver(delegate, data)
 
     async def _answer_bad_request(self, error: HTTPInputError) -> None:
@@ -581,10 +600,9 @@ class HTTP1Connection(HTTPConnection):
             code = getattr(error, "status_code", 400)
             reason = responses.get(code, "Bad Request")
             try:
-                await stream.write(
-                    b"HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-                    % (code, reason.encode("latin-1"))
-                )
+                # A bare status line, as Tornado sends: the body (none) ends
+                # with the connection.
+                await stream.write(b"HTTP/1.1 %d %s\r\n\r\n" % (code, reason.encode("latin-1")))
             except StreamClosedError:
                 pass
         self.close()
@@ -734,13 +752,24 @@ class HTTP1Connection(HTTPConnection):
     def write(self, chunk: bytes) -> asyncio.Future[None]:
         """Write a piece of the body; returns a future as `write_headers`.
 
+        On a server, writing before `write_headers` sends ``chunk`` as raw
+        bytes: applications of the legacy callable interface write the
+        response head themselves.
+
         Raises `~tornado.httputil.HTTPOutputError` (and closes the
         connection) when the body goes past its ``Content-Length`` or the
         message cannot have a body.
         """
         writer = self._writer
         if writer is None:
-            raise HTTPOutputError("write() called before write_headers()")
+            if self.is_client:
+                raise HTTPOutputError("write() called before write_headers()")
+            # The legacy interface (a plain callable given to HTTPServer):
+            # the application writes the whole response, head included, as
+            # raw bytes.
+            self._writer = _RawResponseWriter()
+            self._response_started = True
+            return self._write_to_stream(chunk)
         try:
             data = writer.write(chunk)
         except HTTPOutputError:

@@ -181,8 +181,10 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         untrusted input)."""
         # Normalised name -> values; the joined form is cached in _joined
         # because most reads want one string and most names have one value.
+        # None there means "join again on the next read": re-joining on
+        # every added value would make many repeats of a name quadratic.
         self._lists: dict[str, list[str]] = {}
-        self._joined: dict[str, str] = {}
+        self._joined: dict[str, str | None] = {}
         # The name of the last parsed line, for obs-fold continuation lines.
         self._last_key: str | None = None
         if not args and not kwargs:
@@ -217,7 +219,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             self._joined[key] = value
         else:
             values.append(value)
-            self._joined[key] += "," + value
+            self._joined[key] = None
 
     def add(self, name: str, value: str, *, _chars_are_bytes: bool = True) -> None:
         """Add ``value`` as a further value of header ``name``.
@@ -272,7 +274,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             if not _check_header_value(continuation, _chars_are_bytes):
                 raise HTTPInputError(f"Invalid header value {continuation!r}")
             self._lists[key][-1] += continuation
-            self._joined[key] += continuation
+            self._joined[key] = None
             return
         name, colon, value = line.partition(":")
         if not colon:
@@ -285,7 +287,8 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
 
         Lines end with CRLF or (deprecated) a bare LF; a CR anywhere else is
         an error.  Raises `HTTPInputError` for any malformed line (see
-        `parse_line`).
+        `parse_line`), including a folded continuation line (one starting
+        with whitespace): obsolete line folding is not accepted here.
 
             >>> h = HTTPHeaders.parse("Content-Type: text/html\\r\\nContent-Length: 42\\r\\n")
             >>> sorted(h.items())
@@ -293,6 +296,8 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         """
         result = cls()
         for line in headers.split("\n"):
+            if line[:1] in (" ", "\t"):
+                raise HTTPInputError(f"folded header line not supported: {line!r}")
             result.parse_line(line.removesuffix("\r"), _chars_are_bytes=_chars_are_bytes)
         return result
 
@@ -307,7 +312,11 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     def __getitem__(self, name: str) -> str:
         """Return the values of header ``name`` joined with commas; raise
         `KeyError` if it is absent."""
-        return self._joined[_normalize_header(name)]
+        key = _normalize_header(name)
+        joined = self._joined[key]
+        if joined is None:
+            joined = self._joined[key] = ",".join(self._lists[key])
+        return joined
 
     def __delitem__(self, name: str) -> None:
         """Remove every value of header ``name``; raise `KeyError` if absent."""
@@ -342,7 +351,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     __unicode__ = __str__
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._joined!r})"
+        return f"{type(self).__name__}({ {name: self[name] for name in self._joined}!r})"
 
 
 def _headers_from_trusted_lines(lines: Iterable[str]) -> HTTPHeaders:
@@ -355,7 +364,7 @@ def _headers_from_trusted_lines(lines: Iterable[str]) -> HTTPHeaders:
     # Skip __init__ and its argument handling: this runs once per message.
     headers = HTTPHeaders.__new__(HTTPHeaders)
     lists: dict[str, list[str]] = {}
-    joined: dict[str, str] = {}
+    joined: dict[str, str | None] = {}
     headers._lists = lists
     headers._joined = joined
     headers._last_key = None
@@ -366,7 +375,7 @@ def _headers_from_trusted_lines(lines: Iterable[str]) -> HTTPHeaders:
         key = names.get(name) or _normalize_header(name)
         if key in joined:
             lists[key].append(value)
-            joined[key] += "," + value
+            joined[key] = None
         else:
             lists[key] = [value]
             joined[key] = value
@@ -956,9 +965,17 @@ def parse_multipart_form_data(
     # Count before splitting, so a body of many tiny parts is refused after
     # one scan instead of after building every part.
     if data.count(delimiter, 0, close) > limits.max_parts:
-        raise HTTPInputError(f"too many multipart parts (more than {limits.max_parts})")
-    # Everything before the first delimiter is preamble and is ignored.
-    for part in data[:close].split(delimiter + b"\r\n")[1:]:
+        raise HTTPInputError(
+            f"multipart/form-data has too many parts (more than {limits.max_parts})"
+        )
+    pieces = data[:close].split(delimiter + b"\r\n")
+    # What comes before the first delimiter is a preamble and is ignored,
+    # unless the body leaves out the opening delimiter and starts right
+    # away with a part's headers (which Tornado accepts).
+    first = pieces[0]
+    if b"\r\n\r\n" in first and b":" in first.partition(b"\r\n")[0]:
+        _parse_multipart_part(first, arguments, files, limits)
+    for part in pieces[1:]:
         _parse_multipart_part(part, arguments, files, limits)
 
 
@@ -971,7 +988,7 @@ def _parse_multipart_part(
     head_end = part.find(b"\r\n\r\n", 0, limits.max_part_header_size + 4)
     if head_end == -1:
         if len(part) > limits.max_part_header_size:
-            raise HTTPInputError("multipart/form-data part headers too large")
+            raise HTTPInputError("multipart/form-data part header too large")
         raise HTTPInputError("multipart/form-data missing headers")
     if not part.endswith(b"\r\n"):
         raise HTTPInputError("Invalid multipart/form-data: part does not end with CRLF")
