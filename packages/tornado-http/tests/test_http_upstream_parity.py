@@ -233,3 +233,120 @@ def test_multipart_without_opening_boundary() -> None:
     parse_multipart_form_data(b"1234", body, args, files)
     assert args == {"argument": ["á".encode()]}
     assert files["files"][0].body == b"xyz"
+
+
+# -- HTTP1Connection as a client: failures end the read, they do not raise ---------
+
+
+async def _canned_stream(response: bytes, read_request: bool = False) -> tuple[Any, Any]:
+    """A server that answers every connection with ``response`` (after
+    reading a request head if ``read_request``) and closes; returns it and
+    an IOStream connected to it."""
+    import asyncio
+    import socket
+
+    from tornado.iostream import IOStream
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if read_request:
+            await reader.readuntil(b"\r\n\r\n")
+        writer.write(response)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    stream = IOStream(socket.socket())
+    await stream.connect(("127.0.0.1", port))
+    return server, stream
+
+
+class _Recorder:
+    """A client-side delegate that records calls and raises in ``fail``."""
+
+    def __init__(self, fail: str = "") -> None:
+        self.calls: list[str] = []
+        self.fail = fail
+
+    def headers_received(self, start_line: Any, headers: Any) -> None:
+        self._call("headers_received")
+
+    def data_received(self, chunk: bytes) -> None:
+        self._call("data_received")
+
+    def finish(self) -> None:
+        self._call("finish")
+
+    def on_connection_close(self) -> None:
+        self.calls.append("on_connection_close")
+
+    def _call(self, name: str) -> None:
+        self.calls.append(name)
+        if name == self.fail:
+            raise ValueError(f"error in {name}")
+
+
+@pytest.mark.parametrize("fail", ["headers_received", "data_received", "finish"])
+@pytest.mark.asyncio
+async def test_client_delegate_error_is_logged_and_closes(fail: str, caplog: Any) -> None:
+    from tornado.http1connection import HTTP1Connection
+
+    server, stream = await _canned_stream(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+    try:
+        conn = HTTP1Connection(stream, True)
+        delegate = _Recorder(fail)
+        result = await conn.read_response(delegate)  # type: ignore[arg-type]
+        assert result is False
+        assert delegate.calls[-1] == "on_connection_close"
+        assert delegate.calls.count("on_connection_close") == 1
+        assert stream.closed()
+        assert any(r.getMessage().startswith("Uncaught exception") for r in caplog.records)
+    finally:
+        stream.close()
+        server.close()
+
+
+@pytest.mark.asyncio
+async def test_client_malformed_response_is_logged_not_raised(caplog: Any) -> None:
+    from tornado.http1connection import HTTP1Connection
+
+    server, stream = await _canned_stream(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nfooXX0\r\n\r\n"
+    )
+    try:
+        conn = HTTP1Connection(stream, True)
+        delegate = _Recorder()
+        with caplog.at_level("INFO", logger="tornado.general"):
+            assert await conn.read_response(delegate) is False  # type: ignore[arg-type]
+        assert "on_connection_close" in delegate.calls and "finish" not in delegate.calls
+        assert any("improperly terminated chunk" in r.getMessage() for r in caplog.records)
+    finally:
+        stream.close()
+        server.close()
+
+
+@pytest.mark.asyncio
+async def test_simple_client_awaits_coroutine_streaming_callback() -> None:
+    import asyncio
+
+    from tornado.simple_httpclient import SimpleAsyncHTTPClient
+
+    server, stream = await _canned_stream(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nasdf\r\n4\r\nqwer\r\n0\r\n\r\n",
+        read_request=True,
+    )
+    stream.close()
+    port = server.sockets[0].getsockname()[1]
+    received: list[bytes] = []
+
+    async def on_chunk(chunk: bytes) -> None:
+        await asyncio.sleep(0)
+        received.append(chunk)
+
+    client = SimpleAsyncHTTPClient(force_instance=True)
+    try:
+        await client.fetch(f"http://127.0.0.1:{port}/", streaming_callback=on_chunk)
+        assert b"".join(received) == b"asdfqwer"
+    finally:
+        client.close()
+        server.close()

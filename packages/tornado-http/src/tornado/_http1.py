@@ -468,7 +468,9 @@ def response_framing(
         if code == 204:
             length = parse_content_length(headers)
             if length:
-                raise HTTP1ProtocolError(f"204 response with Content-Length {length}")
+                raise HTTP1ProtocolError(
+                    f"Response with code 204 should not have body (Content-Length {length})"
+                )
         return _NO_BODY
     transfer_encoding = headers._lists.get("Transfer-Encoding")
     if transfer_encoding is not None:

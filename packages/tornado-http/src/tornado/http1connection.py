@@ -334,11 +334,12 @@ class HTTP1Connection(HTTPConnection):
 
         Returns an awaitable that resolves to whether the connection can
         carry another message.  On a server, malformed input is answered
-        (400, or 431 for an oversized head) and the connection closed.  On a client,
-        malformed input raises `~tornado.httputil.HTTPInputError` and a
-        connection closed early raises
-        `~tornado.iostream.StreamClosedError` (after calling the
-        delegate's ``on_connection_close``).
+        (400, or 431 for an oversized head) and the connection closed.  On a
+        client, malformed input is logged (``tornado.general``, INFO), an
+        exception raised by the delegate is logged (``tornado.application``),
+        and either way the connection is closed, the delegate's
+        ``on_connection_close`` called and the result is False; a
+        connection closed early raises `~tornado.iostream.StreamClosedError`.
         """
         if self.params.decompress:
             delegate = _GzipMessageDelegate(delegate, self)
@@ -410,9 +411,12 @@ class HTTP1Connection(HTTPConnection):
                 reading_body = False
             self._read_finished = True
             if not self._write_finished or self.is_client:
-                need_delegate_close = False
+                if not self.is_client:
+                    need_delegate_close = False
                 delegate.finish()
             if self.is_client:
+                # Only now: a client's delegate whose finish() raised is
+                # told the connection closed on it.
                 need_delegate_close = False
                 if self._disconnect_on_finish:
                     self.close()
@@ -429,9 +433,10 @@ class HTTP1Connection(HTTPConnection):
             return not self.stream.closed()
         except HTTPInputError as e:
             if self.is_client:
+                gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
                 self.close()
-                need_delegate_close = False
-                raise
+                need_delegate_close = True
+                return False
             if getattr(e, "status_code", 400) == 431:
                 gen_log.info("Unsatisfiable read from %s: %s", self.context, e)
             else:
@@ -455,6 +460,16 @@ class HTTP1Connection(HTTPConnection):
                 return False
             if self.is_client:
                 raise
+            return False
+        except Exception:
+            if not self.is_client:
+                raise
+            # A client's delegate failed: the response cannot be completed.
+            app_log.error(
+                "Uncaught exception reading a response from %s", self.context, exc_info=True
+            )
+            self.close()
+            need_delegate_close = True
             return False
         finally:
             if need_delegate_close and not (self._write_finished and not self.is_client):
@@ -589,7 +604,7 @@ class HTTP1Connection(HTTPConnection):
                 return
             total += len(data)
             if total > self._max_body_size:
-                raise HTTP1ProtocolError(f"body too large (more than {self._max_body_size} bytes)")
+                raise HTTP1ProtocolError(f"Body too long (more than {self._max_body_size} bytes)")
             await self._deliver(delegate, data)
 
     async def _answer_bad_request(self, error: HTTPInputError) -> None:

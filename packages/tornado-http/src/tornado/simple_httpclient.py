@@ -21,15 +21,16 @@ import base64
 import collections
 import copy
 import functools
+import inspect
 import io
 import re
 import socket
 import ssl
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 from tornado import httputil
@@ -405,7 +406,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             max_body_size=self.max_body_size,
             decompress=bool(self.request.decompress_response),
         )
-        return HTTP1Connection(stream, True, params, self.parsed_hostname)
+        # No context: malformed responses are logged "from None", as
+        # Tornado's client does.
+        return HTTP1Connection(stream, True, params, None)
 
     async def _write_body(self, start_read: bool) -> None:
         connection = self.connection
@@ -419,6 +422,12 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 await result
         connection.finish()
         if start_read:
+            if self.stream is not None:
+                # From here on the read reports a lost connection itself; a
+                # close noticed while the delegate is busy (an awaited
+                # streaming_callback) must not fail a response whose bytes
+                # are all buffered already.
+                self.stream.set_close_callback(None)
             try:
                 await connection.read_response(self)
             except StreamClosedError:
@@ -527,14 +536,21 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             and self.headers.get("Location") is not None
         )
 
-    def data_received(self, chunk: bytes) -> None:
-        """Collect (or stream to ``streaming_callback``) a piece of the body."""
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        """Collect (or stream to ``streaming_callback``) a piece of the body.
+
+        A ``streaming_callback`` that returns an awaitable (a coroutine
+        function) is awaited before the next piece is read.
+        """
         if self._should_follow_redirect():
-            return  # the body of a redirect is not wanted
+            return None  # the body of a redirect is not wanted
         if self.request.streaming_callback is not None:
-            self.request.streaming_callback(chunk)
-        else:
-            self.chunks.append(chunk)
+            result = self.request.streaming_callback(chunk)
+            if inspect.isawaitable(result):
+                return cast(Awaitable[None], result)
+            return None
+        self.chunks.append(chunk)
+        return None
 
     def finish(self) -> None:
         """Deliver the response, or follow the redirect it asks for."""
