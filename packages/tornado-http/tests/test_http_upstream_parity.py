@@ -350,3 +350,33 @@ async def test_simple_client_awaits_coroutine_streaming_callback() -> None:
     finally:
         client.close()
         server.close()
+
+
+# -- headers and credentials -------------------------------------------------------
+
+
+def test_headers_equal_plain_dict_case_insensitively() -> None:
+    from tornado.httpclient import HTTPRequest
+    from tornado.httputil import HTTPHeaders
+
+    assert HTTPHeaders({"Foo": "bar"}) == {"foo": "bar"}
+    assert HTTPHeaders({"Foo": "bar"}) != {"foo": "baz"}
+    assert HTTPHeaders({"Foo": "bar"}) != {"foo": "bar", "x": "y"}
+    request = HTTPRequest("http://example.com", headers={"foo": "bar"})
+    assert request.headers == {"foo": "bar"}
+
+
+def test_header_values_may_be_bytes() -> None:
+    from tornado.httputil import HTTPHeaders
+
+    h = HTTPHeaders({"User-Agent": b"MyUserAgent"})  # type: ignore[dict-item]
+    h["X-A"] = b"caf\xe9"  # type: ignore[assignment]
+    assert h["User-Agent"] == "MyUserAgent"
+    assert h["X-A"] == "caf\xe9"
+
+
+def test_basic_auth_credentials_are_nfc() -> None:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", "josé")
+    assert httputil.encode_username_password(decomposed, "səcrət") == "josé:səcrət".encode()

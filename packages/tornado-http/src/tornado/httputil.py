@@ -24,9 +24,9 @@ import datetime
 import email.utils
 import http.client
 import http.cookies
-import logging
 import re
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from ssl import SSLError
@@ -61,10 +61,6 @@ __all__ = [
     "split_host_and_port",
     "url_concat",
 ]
-
-# The same logger object as ``tornado.log.gen_log``; looked up by name so
-# that this module only needs the standard library at import time.
-_gen_log = logging.getLogger("tornado.general")
 
 #: A mapping of HTTP status codes to their standard reason phrases
 #: (``responses[404] == "Not Found"``); the standard library's table.
@@ -211,6 +207,8 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     # -- multi-value interface -------------------------------------------
 
     def _append(self, name: str, value: str) -> None:
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
         key = _normalize_header(name)
         self._last_key = key
         values = self._lists.get(key)
@@ -304,10 +302,28 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     # -- MutableMapping interface ------------------------------------------
 
     def __setitem__(self, name: str, value: str) -> None:
-        """Replace every value of header ``name`` with ``value``."""
+        """Replace every value of header ``name`` with ``value`` (a byte
+        string is taken as the value's bytes on the wire)."""
         key = _normalize_header(name)
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
         self._lists[key] = [value]
         self._joined[key] = value
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to another mapping with the same headers, names compared
+        case-insensitively (``HTTPHeaders({"Foo": "bar"}) == {"foo": "bar"}``)."""
+        if isinstance(other, HTTPHeaders):
+            return dict(self.items()) == dict(other.items())
+        if isinstance(other, Mapping):
+            try:
+                normalized = {_normalize_header(name): value for name, value in other.items()}
+            except (TypeError, AttributeError):
+                return False
+            return len(normalized) == len(other) and normalized == dict(self.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __getitem__(self, name: str) -> str:
         """Return the values of header ``name`` joined with commas; raise
@@ -715,10 +731,16 @@ def url_concat(
 
 def encode_username_password(username: str | bytes, password: str | bytes) -> bytes:
     """Return ``username:password`` as UTF-8 bytes, as HTTP Basic
-    authentication encodes it (before base64).
+    authentication encodes it (before base64); text is normalised to NFC
+    first, as RFC 7617 asks.
 
     .. versionadded:: 5.1
     """
+    # RFC 7617 section 2.1: user-id and password are normalised to NFC.
+    if isinstance(username, str):
+        username = unicodedata.normalize("NFC", username)
+    if isinstance(password, str):
+        password = unicodedata.normalize("NFC", password)
     return utf8(username) + b":" + utf8(password)
 
 
@@ -879,7 +901,7 @@ def parse_body_arguments(
     has the values transcoded to UTF-8) and ``multipart/form-data``
     (`parse_multipart_form_data`).  Other content types are ignored.
 
-    Raises `HTTPInputError` (after logging one warning) when a form body has
+    Raises `HTTPInputError` (without logging) when a form body has
     a ``Content-Encoding`` other than identity, is malformed, or breaks a
     limit of ``config`` (by default the one set by `set_parse_body_config`).
     """
@@ -902,8 +924,9 @@ def parse_body_arguments(
             if not boundary:
                 raise HTTPInputError("multipart boundary not found")
             parse_multipart_form_data(utf8(boundary), body, arguments, files, config=config)
-    except HTTPInputError as e:
-        _gen_log.warning("Invalid request body: %s", e)
+    except HTTPInputError:
+        # Not logged here: the caller decides (Tornado's web layer logs a
+        # warning and answers 400).
         raise
 
 
