@@ -380,3 +380,35 @@ def test_basic_auth_credentials_are_nfc() -> None:
 
     decomposed = unicodedata.normalize("NFD", "josé")
     assert httputil.encode_username_password(decomposed, "səcrət") == "josé:səcrət".encode()
+
+
+@needs_curl
+@pytest.mark.asyncio
+async def test_curl_client_max_body_size(serve: Any) -> None:
+    from tornado.curl_httpclient import CurlAsyncHTTPClient, CurlError
+    from tornado.httputil import HTTPHeaders, ResponseStartLine
+
+    def app(request: HTTPServerRequest) -> None:
+        body = b"a" * int(request.path[1:])
+        assert request.connection is not None
+        request.connection.write_headers(
+            ResponseStartLine("HTTP/1.1", 200, "OK"),
+            HTTPHeaders({"Content-Length": str(len(body))}),
+            body,
+        )
+        request.connection.finish()
+
+    _, port = await serve(app)
+    client = CurlAsyncHTTPClient(force_instance=True, max_body_size=1000, max_clients=1)
+    try:
+        assert (await client.fetch(f"http://127.0.0.1:{port}/1000")).body == b"a" * 1000
+        with pytest.raises(CurlError, match="max_body_size"):
+            await client.fetch(f"http://127.0.0.1:{port}/1001")
+        streamed: list[bytes] = []
+        with pytest.raises(CurlError, match="max_body_size"):
+            await client.fetch(f"http://127.0.0.1:{port}/5000", streaming_callback=streamed.append)
+        assert sum(map(len, streamed)) <= 1000
+        # The handle is usable again after a refusal.
+        assert (await client.fetch(f"http://127.0.0.1:{port}/10")).body == b"a" * 10
+    finally:
+        client.close()

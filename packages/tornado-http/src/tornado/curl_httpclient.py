@@ -27,6 +27,7 @@ import functools
 import io
 import logging
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -109,6 +110,7 @@ class _Transfer:
         # the transfer and becomes the response's error.
         self.callback_error: BaseException | None = None
         self.streaming: _CurlStreamingBuffer | None = None
+        self.body_too_large = False
 
 
 class _CurlStreamingBuffer:
@@ -188,16 +190,25 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         each); further requests wait in a queue until a handle is free.
     :arg defaults: defaults for `~tornado.httpclient.HTTPRequest`
         attributes left unset.
+    :arg max_body_size: the largest response body accepted, in bytes
+        (after decompression, with or without ``streaming_callback``);
+        None (the default) sets no limit.
 
-    Both can be given to `~tornado.httpclient.AsyncHTTPClient.configure`
+    All can be given to `~tornado.httpclient.AsyncHTTPClient.configure`
     or, with ``force_instance=True``, to the constructor.
     """
 
     def initialize(  # type: ignore[override]
-        self, max_clients: int = 10, defaults: dict[str, Any] | None = None
+        self,
+        max_clients: int = 10,
+        defaults: dict[str, Any] | None = None,
+        max_body_size: int | None = None,
     ) -> None:
-        """Create the multi handle and ``max_clients`` curl handles."""
+        """Create the multi handle and ``max_clients`` curl handles;
+        responses with bodies over ``max_body_size`` bytes (after
+        decompression; None: no limit) fail with a `CurlError`."""
         super().initialize(defaults=defaults)
+        self.max_body_size = max_body_size
         self._multi = pycurl.CurlMulti()
         self._multi.setopt(pycurl.M_TIMERFUNCTION, self._set_timeout)
         self._multi.setopt(pycurl.M_SOCKETFUNCTION, self._handle_socket)
@@ -361,8 +372,11 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         streaming = transfer.streaming
         if transfer.callback_error is not None:
             error = transfer.callback_error
-        elif streaming is not None and streaming.body_too_large:
-            error = CurlError(curl_error or pycurl.E_WRITE_ERROR, "response body too large")
+        elif transfer.body_too_large or (streaming is not None and streaming.body_too_large):
+            error = CurlError(
+                pycurl.E_WRITE_ERROR,
+                f"response body larger than max_body_size ({self.max_body_size} bytes)",
+            )
         elif curl_error:
             error = CurlError(curl_error, curl_message or f"curl error {curl_error}")
         if error is not None:
@@ -431,8 +445,20 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             transfer.streaming = _CurlStreamingBuffer(self, curl, request.streaming_callback)
             curl.setopt(pycurl.WRITEFUNCTION, transfer.streaming.write)
         else:
-            transfer.buffer = io.BytesIO()
-            curl.setopt(pycurl.WRITEFUNCTION, transfer.buffer.write)
+            buffer = transfer.buffer = io.BytesIO()
+            max_body_size = self.max_body_size
+            if max_body_size is None:
+                curl.setopt(pycurl.WRITEFUNCTION, buffer.write)
+            else:
+
+                def write_function(chunk: bytes) -> int:
+                    if buffer.tell() + len(chunk) > max_body_size:
+                        # A short write makes libcurl fail the transfer.
+                        transfer.body_too_large = True
+                        return 0
+                    return buffer.write(chunk)
+
+                curl.setopt(pycurl.WRITEFUNCTION, write_function)
         curl.setopt(pycurl.FOLLOWLOCATION, bool(request.follow_redirects))
         if request.max_redirects is not None:
             curl.setopt(pycurl.MAXREDIRS, request.max_redirects)
@@ -459,8 +485,9 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
                 curl.setopt(pycurl.HTTPAUTH, pycurl.HTTPAUTH_DIGEST)
             else:
                 raise ValueError(f"Unsupported auth_mode {request.auth_mode}")
-            curl.setopt(pycurl.USERNAME, utf8(request.auth_username))
-            curl.setopt(pycurl.PASSWORD, utf8(request.auth_password or ""))
+            # RFC 7617: credentials are sent in NFC.
+            curl.setopt(pycurl.USERNAME, utf8(_nfc(request.auth_username)))
+            curl.setopt(pycurl.PASSWORD, utf8(_nfc(request.auth_password or "")))
             curl_log.debug(
                 "%s %s (username: %r)", request.method, request.url, request.auth_username
             )
@@ -595,6 +622,11 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             )
             return 0  # anything but the line's length aborts the transfer
         return None
+
+
+def _nfc(text: str | bytes) -> str | bytes:
+    """``text`` normalised to NFC (bytes are left alone)."""
+    return unicodedata.normalize("NFC", text) if isinstance(text, str) else text
 
 
 def _curl_debug(debug_type: int, debug_msg: bytes) -> None:
