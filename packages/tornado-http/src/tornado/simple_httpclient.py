@@ -293,6 +293,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 ssl_options=self._get_ssl_options(parsed.scheme),
                 max_buffer_size=self.max_buffer_size,
                 source_ip=request.network_interface,
+                # The same deadline, so a connection attempt (or TLS
+                # handshake) that outlives it is closed, not left behind.
+                timeout=self.start_time + timeout - self.io_loop.time() if timeout else None,
             )
             if self.final_callback is None:
                 # Timed out while connecting: the response went out already.
@@ -467,8 +470,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
     ) -> bool:
         if self.final_callback is None:
             # The response went out already (a timeout, say); what follows
-            # is the connection being torn down.
-            return isinstance(value, StreamClosedError)
+            # is the connection, or the attempt to make one, being torn down.
+            return isinstance(value, StreamClosedError | TimeoutError)
         self._remove_timeout()
         if isinstance(value, StreamClosedError):
             value = (
