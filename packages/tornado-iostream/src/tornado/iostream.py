@@ -22,17 +22,23 @@ memory-BIO ``sslproto``), makes `read_into` a true zero-copy ``recv_into``
 into the caller's buffer, and lets a stream be constructed synchronously
 around any connected socket.
 
-Buffer strategy: incoming data is appended to one ``bytearray``; consuming
-from its front uses ``del buf[:n]``, which CPython implements by moving the
-start offset (no memmove).  When the buffer is empty and a freshly received
-chunk satisfies the pending read exactly (the usual case for small
-request/response traffic and for ``read_bytes(n, partial=True)``), the chunk
-is returned as is, without passing through the buffer.  Outgoing data is kept
-as a queue: small writes coalesce into a ``bytearray``, large ones are queued
-as ``memoryview`` objects over the caller's ``bytes`` and sent in slices, so
-a 100 MB write is never copied.  The reader stays registered between reads
-(re-registering costs an ``epoll_ctl`` per request); it is dropped only for
-back-pressure, when data sits unread in the buffer.
+Buffer strategy (measured against Tornado 6.6.1 on 100 MB transfers):
+incoming data goes into one ``bytearray`` used as a window, received straight
+into its free tail through a long-lived ``memoryview``; consuming moves a
+start offset.  (``del buf[:n]`` is no substitute: CPython reallocates and
+copies the rest whenever it falls below half the allocation.)  When the
+buffer is empty and a freshly received chunk satisfies the pending read
+exactly (the usual case for small request/response traffic and for
+``read_bytes(n, partial=True)``), the chunk is returned as is, without
+passing through the buffer.  When a read completes on a full chunk, more
+data is probably queued in the kernel: it is left there, and the next read
+receives it at once, without waiting for a readiness event and without a
+copy through the buffer.  Outgoing data is kept as a queue: small writes
+coalesce into a ``bytearray``, large ones are queued as ``memoryview``
+objects over the caller's ``bytes`` and sent in slices, so a 100 MB write is
+never copied.  The reader stays registered between reads (re-registering
+costs an ``epoll_ctl`` per request); it is dropped only for back-pressure,
+when data sits unread in the buffer.
 """
 
 from __future__ import annotations
@@ -82,6 +88,14 @@ _DEFAULT_READ_CHUNK_SIZE = 64 * 1024
 _COALESCE_LIMIT = 4096
 #: TLS records hold at most 16 KiB; larger SSL_write calls only add latency.
 _SSL_WRITE_CHUNK = 256 * 1024
+
+#: The empty read buffer shared by streams that hold no data (never resized).
+_NO_BUF = bytearray()
+_NO_VIEW = memoryview(_NO_BUF)
+#: An empty read buffer up to this size is kept while waiting for data.
+_IDLE_BUFFER_KEEP = 4096
+#: Source for growing the read buffer in place.
+_ZEROS = memoryview(bytes(_DEFAULT_READ_CHUNK_SIZE))
 
 # What the pending read is waiting for.
 _NONE, _BYTES, _DELIMITER, _REGEX, _CLOSE, _INTO = range(6)
@@ -223,7 +237,11 @@ class BaseIOStream:
         )
         self.max_write_buffer_size = max_write_buffer_size
         self.error: BaseException | None = None
-        self._read_buffer = bytearray()
+        # The read buffer (see _reserve); allocated when first needed.
+        self._read_buf = _NO_BUF
+        self._read_view = _NO_VIEW
+        self._read_pos = 0
+        self._read_end = 0
         self._write_buffer = _WriteBuffer()
         # Write futures resolve when the total bytes sent passes their mark.
         self._total_write_index = 0
@@ -239,9 +257,10 @@ class BaseIOStream:
         # Where to resume the delimiter search, so a long line is scanned once.
         self._read_scan_from = 0
         self._user_buffer: memoryview | None = None
-        # Allocated on the first read-ahead only: idle connections do not
-        # pay for it.
-        self._scratch: memoryview | None = None
+        # Set when a read completed on a full chunk, so the kernel probably
+        # holds more: the next read then receives at once instead of waiting
+        # for a readiness event.
+        self._read_more = False
         self._user_buffer_filled = 0
         self._connect_future: Future[Any] | None = None
         self._ssl_connect_future: Future[Any] | None = None
@@ -349,10 +368,11 @@ class BaseIOStream:
         view = memoryview(buf).cast("B")
         self._read_partial = partial
         # Bytes already buffered go first, then the socket fills the rest.
-        available = min(len(self._read_buffer), view.nbytes)
+        pos = self._read_pos
+        available = min(self._read_end - pos, view.nbytes)
         if available:
-            view[:available] = memoryview(self._read_buffer)[:available]
-            del self._read_buffer[:available]
+            view[:available] = self._read_view[pos : pos + available]
+            self._consume(available)
             self._read_scan_from = 0
         self._user_buffer = view
         self._user_buffer_filled = available
@@ -361,7 +381,7 @@ class BaseIOStream:
         elif self._closed:
             self._fail_read_after_close()
         else:
-            self._start_reading()
+            self._read_now_or_wait()
         return future
 
     def read_until_close(self) -> Future[bytes]:
@@ -372,9 +392,9 @@ class BaseIOStream:
         """
         future = self._start_read(_CLOSE)
         if self._closed:
-            self._finish_read(len(self._read_buffer))
+            self._finish_read(self._read_end - self._read_pos)
         else:
-            self._start_reading()
+            self._read_now_or_wait()
         return future
 
     def _start_read(self, kind: int) -> Future[Any]:
@@ -388,10 +408,11 @@ class BaseIOStream:
     def _try_read_from_buffer(self) -> None:
         # Satisfy the new read from buffered data if possible; otherwise wait
         # for the fd (or fail, if the stream already closed).
-        buf = self._read_buffer
-        if buf or self._read_kind == _BYTES:
+        pos = self._read_pos
+        end = self._read_end
+        if end != pos or self._read_kind == _BYTES:
             try:
-                size = self._find_read_size(buf, True)
+                size = self._find_read_size(self._read_buf, pos, end, True)
             except UnsatisfiableReadError as e:
                 self._unsatisfiable(e)
                 return
@@ -400,21 +421,153 @@ class BaseIOStream:
                 return
         if self._closed:
             self._fail_read_after_close()
+        elif self._read_more or self._tls_pending():
+            self._read_now_or_wait()
         else:
-            if self._tls_pending():
-                # Decrypted bytes may sit in the TLS layer with the socket
-                # itself empty: no readiness event would ever report them.
-                self._on_readable()
-                return
             self._start_reading()
 
-    def _find_read_size(self, data: bytes | bytearray, from_buffer: bool) -> int | None:
-        """How many bytes of ``data`` the pending read consumes, or None if not enough.
+    def _read_now_or_wait(self) -> None:
+        # Receive right away when data is probably waiting (the previous read
+        # ended on a full chunk, or TLS holds decrypted bytes that no
+        # readiness event would report); otherwise wait for the fd.
+        if self._read_more or self._tls_pending():
+            self._on_readable()
+            if self._closed:
+                return
+            if self._read_future is None:
+                # Satisfied.  With data left over the reader stays as it is
+                # (off means back-pressure until that is consumed).
+                if self._read_end == self._read_pos:
+                    self._start_reading()
+                return
+            if self._read_end == self._read_pos and len(self._read_buf) > _IDLE_BUFFER_KEEP:
+                # Nothing came after all: going idle, keep little memory.
+                self._drop_buffer()
+        self._start_reading()
+
+    # -- the read buffer ---------------------------------------------------
+    #
+    # ``_read_buf`` is a bytearray used as a window: the buffered bytes are
+    # ``_read_buf[_read_pos:_read_end]``.  Data is received straight into the
+    # free space after ``_read_end`` through the long-lived ``_read_view``;
+    # consuming only moves ``_read_pos``.  Buffered bytes move to the front
+    # only when the free space runs out and that is cheap (no more than what
+    # was consumed since), otherwise the bytearray grows in place.
+
+    def _drop_buffer(self) -> None:
+        self._read_buf = _NO_BUF
+        self._read_view = _NO_VIEW
+        self._read_pos = self._read_end = 0
+
+    def _consume(self, count: int) -> None:
+        pos = self._read_pos + count
+        if pos == self._read_end:
+            self._read_pos = self._read_end = 0
+            if len(self._read_buf) > _IDLE_BUFFER_KEEP:
+                self._release_emptied()
+        else:
+            self._read_pos = pos
+
+    def _read_ahead_limit(self) -> int:
+        # Reading ahead (no read pending) stops at this many buffered bytes.
+        return min(self.max_buffer_size, 16 * self.read_chunk_size)
+
+    def _release_emptied(self) -> None:
+        # The buffer was just emptied.  Keep it while data keeps coming (the
+        # last receive filled all the space offered) unless it is larger
+        # than reading ahead needs; an idle connection keeps little memory.
+        if not self._read_more or len(self._read_buf) > 2 * self._read_ahead_limit():
+            self._drop_buffer()
+
+    def _reserve(self, room: int) -> None:
+        """Make at least ``room`` bytes of free space after the buffered data."""
+        buf = self._read_buf
+        capacity = len(buf)
+        end = self._read_end
+        if capacity - end >= room:
+            return
+        pos = self._read_pos
+        size = end - pos
+        view = self._read_view
+        if size + room <= capacity and (size <= pos or 2 * (size + room) <= capacity):
+            # Moving the buffered bytes to the front costs no more than what
+            # was consumed (or leaves half the buffer free).
+            if size:
+                view[:size] = view[pos:end]
+            self._read_pos = 0
+            self._read_end = size
+            return
+        if not size or view is _NO_VIEW:
+            self._read_buf = buf = bytearray(
+                max(room, min(2 * capacity, 2 * self._read_ahead_limit()))
+            )
+            self._read_view = memoryview(buf)
+            self._read_pos = self._read_end = 0
+            return
+        if pos:
+            view[:size] = view[pos:end]
+            self._read_pos = 0
+            self._read_end = size
+        # Grow in place by what is missing: bytearray over-allocates, so
+        # this reallocates rarely, and realloc moves large blocks without
+        # copying them.  (Growing by doubling into a new bytearray would
+        # touch up to twice the memory a large read needs.)
+        extra = size + room - capacity
+        try:
+            view.release()
+            buf += _ZEROS[:extra] if extra <= len(_ZEROS) else bytes(extra)
+        except BufferError:
+            # Something still holds a view of the old buffer: copy instead.
+            old = buf
+            buf = bytearray(size + room)
+            buf[:size] = memoryview(old)[:size]
+        self._read_buf = buf
+        self._read_view = memoryview(buf)
+
+    def _append(self, data: bytes) -> None:
+        # Buffer a chunk that was received as a bytes object.
+        count = len(data)
+        end = self._read_end
+        if len(self._read_buf) - end < count:
+            if end == self._read_pos:
+                buf = self._read_buf = bytearray(data)
+                self._read_view = memoryview(buf)
+                self._read_pos = 0
+                self._read_end = count
+                return
+            self._reserve(count)
+            end = self._read_end
+        self._read_view[end : end + count] = data
+        self._read_end = end + count
+
+    def _fill(self, want: int) -> int | None:
+        # Receive up to ``want`` bytes straight into the buffer; the result is
+        # read_from_fd's (None: nothing available, 0: end of file).  Sets
+        # _read_more when the OS filled all the space offered.
+        end = self._read_end
+        room = len(self._read_buf) - end
+        chunk_size = self.read_chunk_size
+        if room < chunk_size:
+            self._reserve(chunk_size)
+            end = self._read_end
+            room = len(self._read_buf) - end
+        if want > room:
+            want = room
+        count = self.read_from_fd(self._read_view[end : end + want])
+        if count:
+            self._read_end = end + count
+        self._read_more = count == want
+        return count
+
+    def _find_read_size(
+        self, data: bytes | bytearray, start: int, end: int, from_buffer: bool
+    ) -> int | None:
+        """How many bytes of ``data[start:end]`` the pending read consumes, or None if not enough.
 
         Raises `UnsatisfiableReadError` when ``max_bytes`` is exceeded.
         """
         kind = self._read_kind
-        size = len(data)
+        size = end - start
         if kind == _BYTES:
             wanted = self._read_bytes
             if size >= wanted:
@@ -424,16 +577,16 @@ class BaseIOStream:
             return None
         if kind == _DELIMITER:
             delimiter = self._read_delimiter
-            start = self._read_scan_from if from_buffer else 0
-            loc = data.find(delimiter, start)
+            scan = start + self._read_scan_from if from_buffer else start
+            loc = data.find(delimiter, scan, end)
             max_bytes = self._read_max_bytes
             if loc != -1:
-                end = loc + len(delimiter)
-                if max_bytes is not None and end > max_bytes:
+                found = loc - start + len(delimiter)
+                if max_bytes is not None and found > max_bytes:
                     raise UnsatisfiableReadError(
                         "delimiter %r not found within %d bytes" % (delimiter, max_bytes)
                     )
-                return end
+                return found
             if max_bytes is not None and size > max_bytes:
                 raise UnsatisfiableReadError(
                     "delimiter %r not found within %d bytes" % (delimiter, max_bytes)
@@ -442,33 +595,49 @@ class BaseIOStream:
                 self._read_scan_from = max(0, size - len(delimiter) + 1)
             return None
         if kind == _REGEX:
-            assert self._read_regex is not None
-            match = self._read_regex.search(data)
+            regex = self._read_regex
+            assert regex is not None
+            if start == 0 and end == len(data):
+                match = regex.search(data)
+                found_end = None if match is None else match.end()
+            else:
+                found_end = self._regex_end(data, start, end)
             max_bytes = self._read_max_bytes
-            if match is not None:
-                end = match.end()
-                if max_bytes is not None and end > max_bytes:
+            if found_end is not None:
+                if max_bytes is not None and found_end > max_bytes:
                     raise UnsatisfiableReadError(
-                        "regex %r not matched within %d bytes"
-                        % (self._read_regex.pattern, max_bytes)
+                        "regex %r not matched within %d bytes" % (regex.pattern, max_bytes)
                     )
-                return end
+                return found_end
             if max_bytes is not None and size > max_bytes:
                 raise UnsatisfiableReadError(
-                    "regex %r not matched within %d bytes" % (self._read_regex.pattern, max_bytes)
+                    "regex %r not matched within %d bytes" % (regex.pattern, max_bytes)
                 )
             return None
         return None
 
+    def _regex_end(self, data: bytes | bytearray, start: int, end: int) -> int | None:
+        # Search a view of exactly the buffered bytes, so that anchors and
+        # lookbehinds see what a fresh string would.  The view (which the
+        # match keeps alive) is gone when this returns.
+        assert self._read_regex is not None
+        with memoryview(data) as whole, whole[start:end] as window:
+            match = self._read_regex.search(window)
+            result = None if match is None else match.end()
+            del match
+        return result
+
     def _finish_read(self, size: int) -> None:
-        buf = self._read_buffer
-        if size == len(buf):
-            data = bytes(buf)
-            buf.clear()
-        elif size:
-            with memoryview(buf) as view:
-                data = view[:size].tobytes()
-            del buf[:size]
+        if size:
+            pos = self._read_pos
+            end = pos + size
+            data = self._read_view[pos:end].tobytes()
+            if end != self._read_end:
+                self._read_pos = end
+            else:
+                self._read_pos = self._read_end = 0
+                if len(self._read_buf) > _IDLE_BUFFER_KEEP:
+                    self._release_emptied()
         else:
             data = b""
         self._read_scan_from = 0
@@ -506,7 +675,7 @@ class BaseIOStream:
 
     def _on_readable(self) -> None:
         # Called by the event loop when the fd is readable (and directly when
-        # TLS holds decrypted bytes).  Reads until the pending read is
+        # data is probably waiting).  Reads until the pending read is
         # satisfied or the OS has nothing more right now.
         if self._closed:
             return
@@ -517,85 +686,129 @@ class BaseIOStream:
                 gen_log.warning("error on read: %s", e)
             self.close(exc_info=e)
 
+    def _buffer_overflow(self) -> None:
+        gen_log.error("Reached maximum read buffer size")
+        self.close(exc_info=StreamBufferFullError("Reached maximum read buffer size"))
+
     def _read_loop(self) -> None:
         chunk_size = self.read_chunk_size
-        buf = self._read_buffer
         # A full chunk means more data is probably queued in the kernel.
-        # Reading it ahead into the buffer (up to this bound) lets the next
-        # reads complete without a trip through the event loop each: for
-        # bulk transfers that is worth far more than the extra copy.
-        read_ahead_limit = min(self.max_buffer_size, 16 * chunk_size)
+        bulk = self._read_more
+        self._read_more = False
+        # Set once a read completed in this call.
+        resolved = False
         while True:
             user = self._user_buffer
             if user is not None:
-                count = self.read_from_fd(user[self._user_buffer_filled :])
+                filled = self._user_buffer_filled
+                count = self.read_from_fd(user[filled:])
                 if count is None:
                     return
                 if count == 0:
                     self.close()
                     return
-                self._user_buffer_filled += count
-                if self._user_buffer_filled == user.nbytes or self._read_partial:
+                filled = self._user_buffer_filled = filled + count
+                if filled == user.nbytes or self._read_partial:
+                    self._read_more = filled == user.nbytes or self._tls_pending()
                     self._finish_into()
                     return
                 continue
             if self._read_future is None:
-                # Read-ahead, or data nobody asked for yet: it goes to the
-                # buffer anyway, so receive into a reusable scratch area
-                # rather than allocating a new bytes object per chunk.
-                scratch = self._scratch
-                if scratch is None or scratch.nbytes != chunk_size:
-                    scratch = self._scratch = memoryview(bytearray(chunk_size))
-                count = self.read_from_fd(scratch)
+                if resolved:
+                    # The reader woken by the read just resolved usually asks
+                    # for more before the next readiness event: leave the
+                    # data in the kernel for it to receive directly.  If it
+                    # does not, the next event reads ahead as below.
+                    self._read_more = True
+                    return
+                # Data nobody asked for yet (a close callback is watching, or
+                # the reader is busy elsewhere): read ahead into the buffer,
+                # up to a bound, then apply back-pressure.
+                count = self._fill(chunk_size)
                 if count is None:
                     return
                 if count == 0:
                     self.close()
                     return
-                buf += scratch[:count]
-                if len(buf) > self.max_buffer_size:
-                    gen_log.error("Reached maximum read buffer size")
-                    self.close(exc_info=StreamBufferFullError("Reached maximum read buffer size"))
+                if self._read_end - self._read_pos > self.max_buffer_size:
+                    self._buffer_overflow()
                     return
-                if len(buf) >= read_ahead_limit or (count < chunk_size and not self._tls_pending()):
-                    # Back-pressure: take no more until a read asks for it.
+                if self._read_end - self._read_pos >= self._read_ahead_limit() or (
+                    count < chunk_size and not self._tls_pending()
+                ):
+                    # Take no more until a read asks for it.
                     self._stop_reading()
                     return
                 continue
-            data = self._receive(chunk_size)
-            if data is None:
-                return
-            if not data:
-                self.close()
-                return
-            more = len(data) == chunk_size or self._tls_pending()
             kind = self._read_kind
-            if not buf and kind != _CLOSE:
-                # Fast path: the chunk alone may be exactly what the read wants.
+            if self._read_end != self._read_pos:
+                fresh_chunk = False
+            elif kind == _BYTES:
+                wanted = self._read_bytes
+                fresh_chunk = (self._read_partial and wanted >= chunk_size) or (
+                    not bulk and wanted <= chunk_size
+                )
+            else:
+                fresh_chunk = not bulk and kind != _CLOSE
+            if fresh_chunk:
+                # Receive a new bytes object: when that chunk alone is what
+                # the read wants (small request/response traffic, partial
+                # reads of a bulk stream) it is returned without a copy.
+                data = self._receive(chunk_size)
+                if data is None:
+                    return
+                if not data:
+                    self.close()
+                    return
+                more = bulk = self._read_more = len(data) == chunk_size or self._tls_pending()
                 try:
-                    size = self._find_read_size(data, False)
+                    size = self._find_read_size(data, 0, len(data), False)
                 except UnsatisfiableReadError as e:
-                    buf += data
+                    self._append(data)
                     self._unsatisfiable(e)
                     return
                 if size == len(data):
                     self._resolve_read(data)
                     if not more:
                         return
+                    resolved = True
                     continue
-            buf += data
-            if len(buf) > self.max_buffer_size:
-                gen_log.error("Reached maximum read buffer size")
-                self.close(exc_info=StreamBufferFullError("Reached maximum read buffer size"))
+                count = len(data)
+                end = self._read_end
+                if len(self._read_buf) - end >= count:
+                    self._read_view[end : end + count] = data
+                    self._read_end = end + count
+                else:
+                    self._append(data)
+            else:
+                # Receive straight into the buffer, as much as the read can
+                # use at once.
+                want = chunk_size
+                if kind == _BYTES:
+                    want = max(chunk_size, self._read_bytes - (self._read_end - self._read_pos))
+                elif kind == _CLOSE:
+                    want = max(chunk_size, len(self._read_buf) - self._read_end)
+                count = self._fill(want)
+                if count is None:
+                    return
+                if count == 0:
+                    self.close()
+                    return
+                more = bulk = self._read_more = self._read_more or self._tls_pending()
+            if self._read_end - self._read_pos > self.max_buffer_size:
+                self._buffer_overflow()
                 return
             if kind != _CLOSE:
                 try:
-                    size = self._find_read_size(buf, True)
+                    size = self._find_read_size(
+                        self._read_buf, self._read_pos, self._read_end, True
+                    )
                 except UnsatisfiableReadError as e:
                     self._unsatisfiable(e)
                     return
                 if size is not None:
                     self._finish_read(size)
+                    resolved = True
             if not more:
                 return
 
@@ -687,7 +900,7 @@ class BaseIOStream:
             # Closed already: honour the request on the next iteration.
             self._close_callback = None
             self.io_loop.add_callback(callback)
-        elif not self._connecting and not self._read_buffer:
+        elif not self._connecting and self._read_end == self._read_pos:
             self._start_reading()
 
     def close(
@@ -713,14 +926,15 @@ class BaseIOStream:
                 self.error = sys.exc_info()[1]
         self._closed = True
         if self._read_future is not None:
+            pos, end = self._read_pos, self._read_end
             if self._read_kind == _CLOSE:
-                self._finish_read(len(self._read_buffer))
+                self._finish_read(end - pos)
             elif self._read_kind == _INTO:
                 if self._user_buffer_filled and self._read_partial:
                     self._finish_into()
-            elif self._read_buffer or self._read_kind == _BYTES:
+            elif end != pos or self._read_kind == _BYTES:
                 try:
-                    size = self._find_read_size(self._read_buffer, True)
+                    size = self._find_read_size(self._read_buf, pos, end, True)
                 except UnsatisfiableReadError:
                     size = None
                 if size is not None:
@@ -965,7 +1179,7 @@ class IOStream(BaseIOStream):
             or self._write_futures
             or self._connect_future is not None
             or self._closed
-            or self._read_buffer
+            or self._read_end != self._read_pos
         ):
             raise ValueError("IOStream is not idle; cannot convert to SSL")
         from tornado.netutil import _client_ssl_defaults, _server_ssl_defaults, ssl_wrap_socket
@@ -1298,7 +1512,7 @@ class PipeIOStream(BaseIOStream):
     def set_close_callback(self, callback: Callable[[], None] | None) -> None:
         """See `BaseIOStream.set_close_callback`; on a write end, only explicit closes notify."""
         self._close_callback = callback
-        if callback is not None and not self._closed and not self._read_buffer:
+        if callback is not None and not self._closed and self._read_end == self._read_pos:
             try:
                 readable = _is_read_end(self.fd)
             except OSError:
