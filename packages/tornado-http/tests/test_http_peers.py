@@ -241,13 +241,35 @@ async def test_h11_accepts_our_responses(serve: Any) -> None:
     ]
 
 
+def h11_head_only(port: int, request: h11.Request) -> tuple[int, bytes]:
+    """Send only *request*'s head and read the answer with h11.
+
+    The body is never sent: a server that refuses the head answers before
+    reading it, and a client still writing the body would race that close
+    (a broken pipe, or a reset that discards the answer)."""
+    conn = h11.Connection(our_role=h11.CLIENT)
+    status, received = 0, b""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(conn.send(request))
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(sock.recv(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                received += event.data
+            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                return status, received
+
+
 @pytest.mark.asyncio
 async def test_h11_accepts_our_error_answers(serve: Any) -> None:
     _, port = await serve(app, max_body_size=10)
-    results = await asyncio.to_thread(
-        h11_exchange, port, [(req("POST", "/big", ("Content-Length", "11")), b"x" * 11)]
+    result = await asyncio.to_thread(
+        h11_head_only, port, req("POST", "/big", ("Content-Length", "11"))
     )
-    assert results == [(400, b"")]
+    assert result == (400, b"")
 
 
 # -- our client against the standard library's server ---------------------------------

@@ -422,10 +422,12 @@ async def test_timeouts_fire_in_deadline_order() -> None:
     order: list[str] = []
     done: Future[None] = Future()
     now = io_loop.time()
-    io_loop.call_at(now + 0.003, order.append, "call_at")
-    io_loop.add_timeout(datetime.timedelta(seconds=0.002), order.append, "timedelta")
-    io_loop.call_later(0.001, order.append, "call_later")
-    io_loop.add_timeout(now + 0.004, lambda: done.set_result(None))
+    # Relative deadlines count from the moment of each call, so the gaps are
+    # wide enough that a loaded machine cannot reorder them between calls.
+    io_loop.call_at(now + 0.15, order.append, "call_at")
+    io_loop.add_timeout(datetime.timedelta(seconds=0.10), order.append, "timedelta")
+    io_loop.call_later(0.05, order.append, "call_later")
+    io_loop.add_timeout(now + 0.2, lambda: done.set_result(None))
     await done
     assert order == ["call_later", "timedelta", "call_at"]
 
