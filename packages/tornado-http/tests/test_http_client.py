@@ -333,13 +333,18 @@ async def test_timeout_in_request_queue_and_during_request(serve: Any) -> None:
 async def test_timeout_while_connecting(client: AsyncHTTPClient, server_cert: Any) -> None:
     # A listener that accepts and never speaks: the TLS handshake, part of
     # connecting, cannot finish.
-    silent = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    # The writers are kept: a dropped StreamWriter is garbage-collected, which
+    # closes (resets) the connection and would end the handshake early.
+    writers: list[asyncio.StreamWriter] = []
+    silent = await asyncio.start_server(lambda r, w: writers.append(w), "127.0.0.1", 0)
     port = silent.sockets[0].getsockname()[1]
     try:
         with pytest.raises(HTTPTimeoutError) as info:
             await client.fetch(f"https://127.0.0.1:{port}/", connect_timeout=0.05)
         assert str(info.value) == "Timeout while connecting"
     finally:
+        for writer in writers:
+            writer.close()
         silent.close()
         await silent.wait_closed()
 
