@@ -45,12 +45,16 @@ def xhtml_escape(value: str | bytes) -> str:
 
     Raises `TypeError` if ``value`` is neither `str` nor `bytes`.
     """
+    return _escape_str(to_unicode(value))
+
+
+def _escape_str(text: str) -> str:
+    """`xhtml_escape` of a `str`, without the type handling (template hot path)."""
     # The same replacements, in the same order, as html.escape; spelled out
     # so that importing this module does not import html (and its large
     # entity table), which matters for template import time.
     return (
-        to_unicode(value)
-        .replace("&", "&amp;")
+        text.replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")

@@ -198,18 +198,8 @@ def _escape_with(function: Callable[[bytes], Any], value: Any) -> Any:
     return _utf8(function(_to_bytes(value)))
 
 
-def _html_escape(text: str) -> str:
-    # What html.escape does, written out: importing html (and its entity
-    # table) would cost more than the rest of this module's imports.
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("'", "&#x27;")
-    )
-
-
+# escape's str-only escaper: the fast path below already knows it has a str.
+_html_escape = escape._escape_str
 _core_xhtml_escape = escape.xhtml_escape
 
 

@@ -713,31 +713,26 @@ class RequestHandler:
         css_files: list[str] = []
         html_heads: list[bytes] = []
         html_bodies: list[bytes] = []
+
+        def add_files(part: Any, into: list[str]) -> None:
+            # A module may name one file or give a list of them.
+            if part:
+                if isinstance(part, (str, bytes)):
+                    into.append(_unicode(part))
+                else:
+                    into.extend(part)
+
+        def add_text(part: Any, into: list[bytes]) -> None:
+            if part:
+                into.append(utf8(part))
+
         for module in getattr(self, "_active_modules", {}).values():
-            part: Any = module.embedded_javascript()
-            if part:
-                js_embed.append(utf8(part))
-            part = module.javascript_files()
-            if part:
-                if isinstance(part, (str, bytes)):
-                    js_files.append(_unicode(part))
-                else:
-                    js_files.extend(part)
-            part = module.embedded_css()
-            if part:
-                css_embed.append(utf8(part))
-            part = module.css_files()
-            if part:
-                if isinstance(part, (str, bytes)):
-                    css_files.append(_unicode(part))
-                else:
-                    css_files.extend(part)
-            part = module.html_head()
-            if part:
-                html_heads.append(utf8(part))
-            part = module.html_body()
-            if part:
-                html_bodies.append(utf8(part))
+            add_text(module.embedded_javascript(), js_embed)
+            add_files(module.javascript_files(), js_files)
+            add_text(module.embedded_css(), css_embed)
+            add_files(module.css_files(), css_files)
+            add_text(module.html_head(), html_heads)
+            add_text(module.html_body(), html_bodies)
 
         def before(marker: bytes, insert: bytes, last: bool) -> None:
             nonlocal html
