@@ -197,6 +197,9 @@ def make_app(**settings: Any) -> Application:
             (r"/redirect", RedirectingHandler),
             (r"/slash/?", SlashHandler),
             (r"/addslash/?", AddSlashHandler),
+            # Catch-alls see paths that start with two slashes.
+            (r"/+rem.*", SlashHandler),
+            (r"/+add.*", AddSlashHandler),
             (r"/flush", FlushHandler),
             (r"/list", ListWriteHandler),
             (r"/twice", FinishTwiceHandler),
@@ -380,6 +383,22 @@ async def test_removeslash_and_addslash(serve: Any) -> None:
     response = await client.fetch("/addslash")
     assert (response.code, response.headers["Location"]) == (301, "/addslash/")
     assert (await client.fetch("/addslash/")).body == b"slash"
+
+
+async def test_slash_decorators_refuse_protocol_relative_redirects(serve: Any) -> None:
+    client = await serve(make_app())
+    # Redirecting to "//add.example.com/" would send the browser off-site.
+    for path in (
+        "//add.example.com",
+        "///add.example.com",
+        "//rem.example.com/",
+        "///rem.example.com/x/",
+    ):
+        response = await client.fetch(path)
+        assert response.code == 403, path
+        assert "Location" not in response.headers
+    response = await client.fetch("/add.example.com")
+    assert (response.code, response.headers["Location"]) == (301, "/add.example.com/")
 
 
 async def test_flush_streams_chunked(serve: Any) -> None:

@@ -109,6 +109,18 @@ def test_format_date_relative_and_full() -> None:
     assert str(future.year) in en.format_date(future)
 
 
+def test_format_date_future_beyond_clock_skew_is_absolute() -> None:
+    en = locale.Locale.get("en_US")
+    now = datetime.datetime.now(datetime.UTC)
+    # A day and 30 seconds ahead: its timedelta.seconds is 30, but it is
+    # not clock skew, so it is shown as a date, not "0 seconds ago".
+    ahead = now + datetime.timedelta(days=1, seconds=30)
+    expected = f"{ahead.strftime('%B')} {ahead.day}, {ahead.year}"
+    assert en.format_date(ahead, shorter=True) == expected
+    # Up to a minute ahead is skew: shown as just now.
+    assert en.format_date(now + datetime.timedelta(seconds=20)) == "0 seconds ago"
+
+
 def test_format_day_list_and_numbers() -> None:
     en = locale.Locale.get("en_US")
     day = datetime.datetime(2013, 4, 28, 12, 0)

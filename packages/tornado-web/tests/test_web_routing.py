@@ -172,3 +172,34 @@ async def test_redirect_handler_refuses_open_redirects(serve: Any) -> None:
         assert "Location" not in response.headers
     response = await client.fetch("/any/fine/path?q=1")
     assert (response.code, response.headers["Location"]) == (301, "/fine/path?q=1")
+
+
+@pytest.mark.asyncio
+async def test_redirect_handler_substitution_cannot_supply_scheme_or_host(serve: Any) -> None:
+    client = await serve(
+        Application(
+            [
+                (r"/hostless/(.*)", RedirectHandler, {"url": "https://{0}"}),
+                (r"/schemeonly/(.*)", RedirectHandler, {"url": "https:{0}"}),
+                (r"/moved(.*)", RedirectHandler, {"url": "https://example.com{0}"}),
+            ]
+        )
+    )
+    # Browsers skip any run of slashes (or none) after "https:", so each of
+    # these would send the user to evil.com.
+    for path in (
+        "/hostless/evil.com",
+        "/hostless//evil.com",
+        "/schemeonly/evil.com",
+        "/schemeonly/evil.com?x=1",
+        "/schemeonly////evil.com",
+        "/schemeonly/%5C%5Cevil.com",
+        "/moved.evil.com/x",
+        "/moved@evil.com/x",
+        "/moved:8080/x",
+    ):
+        response = await client.fetch(path)
+        assert response.code == 400, path
+        assert "Location" not in response.headers
+    response = await client.fetch("/moved/x")
+    assert (response.code, response.headers["Location"]) == (301, "https://example.com/x")

@@ -282,7 +282,9 @@ class Locale:
             date = date.replace(tzinfo=datetime.UTC)
         now = datetime.datetime.now(datetime.UTC)
         if date > now:
-            if relative and (date - now).seconds < 60:
+            # total_seconds, not .seconds: a date a day and 30 s ahead is
+            # not clock skew.
+            if relative and (date - now).total_seconds() < 60:
                 date = now
             else:
                 full_format = True

@@ -51,6 +51,7 @@ import os.path
 import re
 import socket
 import stat
+import string
 import sys
 import threading
 import time
@@ -1528,6 +1529,15 @@ def _has_stream_request_body(cls: type[RequestHandler]) -> bool:
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
+def _refuse_protocol_relative(path: str) -> None:
+    """Raise 403 for a path a redirect would turn into ``//host`` (an open redirect).
+
+    Browsers read ``/\\`` as ``//`` too.
+    """
+    if path.startswith(("//", "/\\")):
+        raise HTTPError(403, "cannot redirect path with two initial slashes")
+
+
 def removeslash(method: _Method) -> _Method:
     """Decorator for verb methods: redirect ``/path/`` to ``/path``
     (permanently, GET and HEAD; other methods get 404)."""
@@ -1536,10 +1546,9 @@ def removeslash(method: _Method) -> _Method:
     def wrapper(self: RequestHandler, *args: Any, **kwargs: Any) -> Any:
         if self.request.path.endswith("/"):
             if self.request.method in ("GET", "HEAD"):
+                _refuse_protocol_relative(self.request.path)
                 uri = self.request.path.rstrip("/")
                 if uri:
-                    # Never produce "//host" (a protocol-relative URL).
-                    uri = "/" + uri.lstrip("/")
                     if self.request.query:
                         uri += "?" + self.request.query
                     self.redirect(uri, permanent=True)
@@ -1559,8 +1568,8 @@ def addslash(method: _Method) -> _Method:
     def wrapper(self: RequestHandler, *args: Any, **kwargs: Any) -> Any:
         if not self.request.path.endswith("/"):
             if self.request.method in ("GET", "HEAD"):
-                # Never produce "//host/" (a protocol-relative URL).
-                uri = "/" + self.request.path.lstrip("/") + "/"
+                _refuse_protocol_relative(self.request.path)
+                uri = self.request.path + "/"
                 if self.request.query:
                     uri += "?" + self.request.query
                 self.redirect(uri, permanent=True)
@@ -1973,6 +1982,37 @@ class ErrorHandler(RequestHandler):
         pass
 
 
+#: Schemes whose URLs a browser parses leniently (WHATWG URL "special").
+_SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
+_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_AUTHORITY_END_RE = re.compile(r"[/?#]")
+_C0_EDGES_RE = re.compile(r"^[\x00-\x20]+|[\x00-\x20]+$")
+
+
+def _browser_origin(url: str) -> tuple[str | None, str | None]:
+    """(scheme, authority) of *url* as a browser would read it.
+
+    Browsers drop tabs and newlines, read ``\\`` as ``/`` in special
+    schemes, and skip any run of slashes after ``https:`` (so
+    ``https:evil.com`` and ``https:///evil.com`` both go to evil.com).
+    A URL without scheme has an authority only when it starts with ``//``.
+    """
+    url = _C0_EDGES_RE.sub("", _BROWSER_IGNORED_RE.sub("", url))
+    match = _SCHEME_RE.match(url)
+    scheme = match.group(1).lower() if match else None
+    rest = url[match.end() :] if match else url
+    if scheme is None or scheme in _SPECIAL_SCHEMES:
+        rest = rest.replace("\\", "/")
+        if scheme is None and not rest.startswith("//"):
+            return None, None
+        rest = rest.lstrip("/")
+    elif rest.startswith("//"):
+        rest = rest[2:]
+    else:
+        return scheme, None
+    return scheme, _AUTHORITY_END_RE.split(rest, 1)[0].lower()
+
+
 class RedirectHandler(RequestHandler):
     """Redirects every GET to ``url``.
 
@@ -1996,20 +2036,15 @@ class RedirectHandler(RequestHandler):
         the protocol-relative ``//evil.example``: an open redirect).
         """
         to_url = self._url.format(*args, **kwargs)
-        # Compare what a browser would make of the URL with what the pattern
-        # alone gives: browsers drop tabs and newlines, read "\\" as "/" and
-        # any run of slashes before a host as "//".
-        browser_view = _BROWSER_IGNORED_RE.sub("", to_url).replace("\\", "/")
-        neutral = self._url.format(*["/"] * len(args), **dict.fromkeys(kwargs, "/"))
-        try:
-            target = urllib.parse.urlsplit(browser_view)
-            pattern = urllib.parse.urlsplit(neutral)
-        except ValueError:
-            raise HTTPError(400, "Redirect URL cannot be parsed: %r", to_url)
-        protocol_relative = browser_view.startswith("//")
-        if (target.scheme, target.netloc) != (pattern.scheme, pattern.netloc) or (
-            protocol_relative and not self._url.startswith("//")
-        ):
+        # The pattern's literal text before its first field fixes the
+        # scheme and host; the substituted URL must keep both, as a browser
+        # reads them.
+        prefix = ""
+        for literal, field_name, _spec, _conversion in string.Formatter().parse(self._url):
+            prefix += literal
+            if field_name is not None:
+                break
+        if _browser_origin(to_url) != _browser_origin(prefix):
             raise HTTPError(400, "Redirect URL cannot change the scheme or netloc: %r", to_url)
         if _REDIRECT_UNSAFE_RE.search(to_url):
             raise HTTPError(400, "Redirect URL contains invalid characters: %r", to_url)
@@ -2242,9 +2277,7 @@ class StaticFileHandler(RequestHandler):
             raise HTTPError(403, "%s is not in root static directory", self.path)
         if os.path.isdir(absolute_path) and self.default_filename is not None:
             if not self.request.path.endswith("/"):
-                # Browsers read "/\\" as "//": both are protocol-relative.
-                if self.request.path.startswith(("//", "/\\")):
-                    raise HTTPError(403, "cannot redirect path with two initial slashes")
+                _refuse_protocol_relative(self.request.path)
                 self.redirect(self.request.path + "/", permanent=True)
                 return None
             absolute_path = os.path.join(absolute_path, self.default_filename)
