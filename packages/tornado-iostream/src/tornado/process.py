@@ -228,7 +228,8 @@ class Subprocess:
         if pidfd is None:
             Subprocess.initialize()
         else:
-            loop = asyncio.get_running_loop()
+            # The process's IOLoop: the loop may not be running yet.
+            loop = self.io_loop.asyncio_loop
 
             def on_exit() -> None:
                 loop.remove_reader(pidfd)
@@ -248,7 +249,9 @@ class Subprocess:
 
         .. versionadded:: 4.2
         """
-        future: Future[int] = asyncio.get_running_loop().create_future()
+        # The subprocess's loop, not the running one: this may be called
+        # before the loop runs (as with `set_exit_callback`).
+        future: Future[int] = self.io_loop.asyncio_loop.create_future()
 
         def callback(ret: int) -> None:
             if ret != 0 and raise_error:
@@ -272,7 +275,11 @@ class Subprocess:
         .. versionchanged:: 5.0
            The ``io_loop`` argument was removed.
         """
-        loop = asyncio.get_running_loop()
+        # The current IOLoop's asyncio loop: it need not be running yet (a
+        # synchronous test or setup code calls this before starting it).
+        from tornado.ioloop import IOLoop
+
+        loop = IOLoop.current().asyncio_loop
         if cls._initialized and cls._loop is loop:
             return
         if cls._initialized:
