@@ -230,3 +230,18 @@ async def test_add_thread_selector_event_loop_backs_an_ioloop(
     finally:
         io_loop.selector_loop = saved  # type: ignore[attr-defined]
         wrapper._selector.close()
+
+
+def test_add_thread_selector_event_loop_is_an_asyncio_loop() -> None:
+    real = asyncio.new_event_loop()
+    wrapper = AddThreadSelectorEventLoop(real)
+    try:
+        assert isinstance(wrapper, asyncio.AbstractEventLoop)
+        # Loop methods reach the wrapped loop, not the abstract base class.
+        assert wrapper.run_until_complete(asyncio.sleep(0, result=7)) == 7
+        asyncio.set_event_loop(wrapper)
+        assert asyncio.get_event_loop() is wrapper
+    finally:
+        asyncio.set_event_loop(None)
+        wrapper.close()
+    assert real.is_closed()

@@ -1457,9 +1457,9 @@ class RequestHandler:
         """
         if isinstance(value, HTTPError):
             if value.log_message:
-                format = "%d %s: " + value.log_message
-                args = [value.status_code, self._request_summary(), *value.args]
-                gen_log.warning(format, *args)
+                gen_log.warning(
+                    "%d %s: %s", value.status_code, self._request_summary(), value.get_message()
+                )
         else:
             app_log.error(
                 "Uncaught exception %s\n%r",
@@ -1931,20 +1931,38 @@ class HTTPError(Exception):
         self, status_code: int = 500, log_message: str | None = None, *args: Any, **kwargs: Any
     ) -> None:
         self.status_code = status_code
-        self.log_message = log_message
+        self._log_message = log_message
         self.args = args
         self.reason: str | None = kwargs.get("reason")
-        if log_message and not args:
-            # Literal % in a message without arguments must survive formatting.
-            self.log_message = log_message.replace("%", "%%")
+
+    @property
+    def log_message(self) -> str | None:
+        """The log message as given: a %-format string when ``args`` were given.
+
+        Use `get_message` for the message with the arguments filled in.
+        """
+        return self._log_message
+
+    @log_message.setter
+    def log_message(self, value: str | None) -> None:
+        self._log_message = value
+
+    def get_message(self) -> str | None:
+        """The log message with ``args`` filled in (a message without
+        ``args`` is used as is, so a literal ``%`` in it is kept); None when
+        there is no log message."""
+        if self._log_message is None or not self.args:
+            return self._log_message
+        return self._log_message % self.args
 
     def __str__(self) -> str:
         message = "HTTP %d: %s" % (
             self.status_code,
             self.reason or httputil.responses.get(self.status_code, "Unknown"),
         )
-        if self.log_message:
-            return message + " (" + (self.log_message % self.args) + ")"
+        log_message = self.get_message()
+        if log_message:
+            return message + " (" + log_message + ")"
         return message
 
 
@@ -1976,6 +1994,10 @@ class ErrorHandler(RequestHandler):
 
     def check_xsrf_cookie(self) -> None:
         """No xsrf check: an unknown URL is a 404 for POSTs too, not a 403."""
+
+    def check_trusted_origin(self, origin: str) -> bool:
+        """Every origin: the error status wins over cross-origin protection."""
+        return True
 
     def _check_cross_origin(self) -> None:
         # Likewise: the error status wins over cross-origin protection.

@@ -40,9 +40,14 @@ WSGIAppType = Callable[[dict[str, Any], _StartResponse], Iterable[bytes]]
 _END = object()
 
 
-def _to_wsgi_str(value: bytes) -> str:
-    # PEP 3333: environ strings are bytes decoded as latin-1.
-    return value.decode("latin1")
+#: Kept for code written against older Tornado, where the request class
+#: lived here.
+HTTPRequest = httputil.HTTPServerRequest
+
+
+def to_wsgi_str(s: bytes) -> str:
+    """Bytes as a WSGI environ string (PEP 3333: decoded as latin-1)."""
+    return s.decode("latin1")
 
 
 class WSGIContainer:
@@ -148,7 +153,7 @@ class WSGIContainer:
         environ: dict[str, Any] = {
             "REQUEST_METHOD": request.method,
             "SCRIPT_NAME": "",
-            "PATH_INFO": _to_wsgi_str(escape.url_unescape(request.path, encoding=None, plus=False)),
+            "PATH_INFO": to_wsgi_str(escape.url_unescape(request.path, encoding=None, plus=False)),
             "QUERY_STRING": request.query,
             "REMOTE_ADDR": request.remote_ip,
             "SERVER_NAME": host,

@@ -24,7 +24,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from tornado.concurrent import Future
 from tornado.ioloop import IOLoop, _current_asyncio_loop, _peek_set_event_loop, _Selectable
@@ -61,7 +61,9 @@ class BaseAsyncIOLoop(IOLoop):
         self.selector_loop: Any = asyncio_loop
         proactor = getattr(asyncio, "ProactorEventLoop", None)
         if proactor is not None and isinstance(asyncio_loop, proactor):
-            self.selector_loop = AddThreadSelectorEventLoop(asyncio_loop)
+            # Abstract only to type checkers: every loop method reaches the
+            # wrapped loop through __getattribute__.
+            self.selector_loop = AddThreadSelectorEventLoop(asyncio_loop)  # type: ignore[abstract]
         # fd -> (the object passed to add_handler, handler)
         self.handlers: dict[int, tuple[int | _Selectable, Callable[..., None]]] = {}
         self.readers: set[int] = set()
@@ -559,37 +561,76 @@ class SelectorThread:
         return found
 
 
-class AddThreadSelectorEventLoop:
+#: What `AddThreadSelectorEventLoop` answers itself; the rest is the wrapped loop's.
+_WRAPPER_ATTRIBUTES = frozenset(
+    {
+        "_real_loop",
+        "_selector",
+        "close",
+        "add_reader",
+        "add_writer",
+        "remove_reader",
+        "remove_writer",
+    }
+)
+
+
+class _HasFileno(Protocol):
+    """An object with a file descriptor (what asyncio's ``add_reader`` accepts)."""
+
+    def fileno(self) -> int:
+        """Return the file descriptor."""
+        ...
+
+
+def _fileno(fd: int | _HasFileno) -> int:
+    """A file descriptor, or the descriptor of an object with ``fileno()``."""
+    return fd if isinstance(fd, int) else fd.fileno()
+
+
+class AddThreadSelectorEventLoop(asyncio.AbstractEventLoop):
     """Wrap an asyncio loop, adding ``add_reader``/``add_writer`` via a `SelectorThread`.
 
     Every other attribute is the wrapped loop's.  Closing the wrapper stops
-    the helper thread and closes the wrapped loop.
+    the helper thread and closes the wrapped loop.  It is an
+    `asyncio.AbstractEventLoop`, so ``asyncio.set_event_loop`` accepts it.
     """
 
     def __init__(self, real_loop: asyncio.AbstractEventLoop) -> None:
         self._real_loop = real_loop
         self._selector = SelectorThread(real_loop)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real_loop, name)
+    # __getattribute__, not __getattr__: the abstract base class defines
+    # every loop method (raising NotImplementedError), so plain lookup would
+    # never fall through to the wrapped loop.
+    def __getattribute__(self, name: str) -> Any:
+        if name in _WRAPPER_ATTRIBUTES or (name.startswith("__") and name.endswith("__")):
+            return object.__getattribute__(self, name)
+        return getattr(object.__getattribute__(self, "_real_loop"), name)
 
     def close(self) -> None:
         """Stop the helper thread, then close the wrapped loop."""
         self._selector.close()
         self._real_loop.close()
 
-    def add_reader(self, fd: int, callback: Callable[..., None], *args: Any) -> None:
+    # typeshed types callback and args with a TypeVarTuple; same contract.
+    def add_reader(  # type: ignore[override]
+        self, fd: int | _HasFileno, callback: Callable[..., Any], *args: Any
+    ) -> None:
         """Call ``callback(*args)`` whenever ``fd`` is readable."""
-        self._selector.add_reader(fd, callback, *args)
+        self._selector.add_reader(_fileno(fd), callback, *args)
 
-    def add_writer(self, fd: int, callback: Callable[..., None], *args: Any) -> None:
+    # typeshed types callback and args with a TypeVarTuple; same contract.
+    def add_writer(  # type: ignore[override]
+        self, fd: int | _HasFileno, callback: Callable[..., Any], *args: Any
+    ) -> None:
         """Call ``callback(*args)`` whenever ``fd`` is writable."""
-        self._selector.add_writer(fd, callback, *args)
+        self._selector.add_writer(_fileno(fd), callback, *args)
 
-    def remove_reader(self, fd: int) -> bool:
+    def remove_reader(self, fd: int | _HasFileno) -> bool:
         """Stop watching ``fd`` for reading; return whether it was watched."""
-        return self._selector.remove_reader(fd)
+        return self._selector.remove_reader(_fileno(fd))
 
-    def remove_writer(self, fd: int) -> bool:
+    def remove_writer(self, fd: int | _HasFileno) -> bool:
         """Stop watching ``fd`` for writing; return whether it was watched."""
-        return self._selector.remove_writer(fd)
+        return self._selector.remove_writer(_fileno(fd))

@@ -1,0 +1,57 @@
+"""Names and small behaviours of the Tornado 6.6 API that code may rely on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from tornado import httputil, wsgi
+from tornado.web import Application, ErrorHandler, HTTPError, MissingArgumentError, RequestHandler
+
+
+def test_http_error_message_and_arguments() -> None:
+    error = HTTPError(404, "no %s here", "page")
+    assert error.log_message == "no %s here"
+    assert error.args == ("page",)
+    assert error.get_message() == "no page here"
+    assert str(error) == "HTTP 404: Not Found (no page here)"
+    # Without arguments the message is not a format string: "%" survives.
+    plain = HTTPError(400, "100% wrong")
+    assert plain.log_message == "100% wrong"
+    assert plain.get_message() == "100% wrong"
+    assert str(plain) == "HTTP 400: Bad Request (100% wrong)"
+    assert HTTPError(500).get_message() is None
+    assert MissingArgumentError("foo").log_message == "Missing argument foo"
+
+
+class PercentHandler(RequestHandler):
+    def get(self) -> None:
+        raise HTTPError(400, "bad value 100%")
+
+
+@pytest.mark.asyncio
+async def test_http_error_log_keeps_a_literal_percent(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await serve(Application([(r"/", PercentHandler)]))
+    with caplog.at_level(logging.WARNING, logger="tornado.general"):
+        assert (await client.fetch("/")).code == 400
+    assert any(r.getMessage().endswith(": bad value 100%") for r in caplog.records)
+
+
+@pytest.mark.asyncio
+async def test_error_handler_status_wins_over_cross_origin_protection(serve: Any) -> None:
+    assert ErrorHandler.check_trusted_origin is not RequestHandler.check_trusted_origin
+    client = await serve(Application([(r"/", PercentHandler)], cross_origin_protection=True))
+    cross_site = {"Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"}
+    response = await client.fetch("/nowhere", method="POST", headers=cross_site, body=b"")
+    assert response.code == 404
+    response = await client.fetch("/", method="POST", headers=cross_site, body=b"")
+    assert response.code == 403
+
+
+def test_wsgi_compatibility_names() -> None:
+    assert wsgi.HTTPRequest is httputil.HTTPServerRequest
+    assert wsgi.to_wsgi_str(b"caf\xc3\xa9") == "caf\xc3\xa9"
