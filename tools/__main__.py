@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON report path (default: build/conformance/report.json)",
     )
     p.add_argument("--known-failures", type=Path, default=None)
+    p.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also run the modules on upstream Tornado (a throwaway uv environment in the "
+        "cache) and print how many of upstream's passes pass on ours",
+    )
     p = sub.add_parser("typecheck", help="mypy over the merged tornado namespace")
     p.add_argument("mypy_args", nargs="*")
     return parser
@@ -108,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             args.timeout,
             args.report,
             args.known_failures or harness.KNOWN_FAILURES,
+            harness.baseline_or_none(harness.default_cache()) if args.baseline else None,
         )
     if args.command == "typecheck":
         from tools import typecheck

@@ -141,13 +141,15 @@ class ModuleResult:
         return sorted(t for t, o in self.outcomes.items() if o in ("failed", "error"))
 
 
-def run_module(module: str, env: dict[str, str], timeout: float) -> ModuleResult:
-    """Run one module in a child interpreter with a time limit."""
+def run_module(
+    module: str, env: dict[str, str], timeout: float, python: str | Path = sys.executable
+) -> ModuleResult:
+    """Run one module in a child interpreter (*python*) with a time limit."""
     with tempfile.TemporaryDirectory(prefix="conformance-") as tmp:
         out = Path(tmp) / "result.json"
         try:
             proc = subprocess.run(
-                [sys.executable, str(RUN_MODULE), module, str(out)],
+                [str(python), str(RUN_MODULE), module, str(out)],
                 capture_output=True,
                 text=True,
                 env=env,
@@ -233,11 +235,102 @@ def write_report(results: list[ModuleResult], path: Path) -> None:
             "import_error": r.import_error,
             "timed_out": r.timed_out,
             "failing": r.failing_ids(),
+            "passing": sorted(t for t, o in r.outcomes.items() if o == "passed"),
             "details": r.details,
         }
         for r in results
     }
     path.write_text(json.dumps(report, indent=1, sort_keys=True), encoding="utf-8")
+
+
+#: Third-party packages of our test environment that upstream's suite uses
+#: when present; the baseline environment gets the same ones, so both sides
+#: skip (or run) the same tests.
+BASELINE_PACKAGES = ("pycurl>=7.45", "pycares>=5", "hypothesis>=6.100")
+
+
+def baseline_python(cache: Path, version: str = UPSTREAM_VERSION) -> Path:
+    """An interpreter of a throwaway environment with upstream Tornado *version* installed.
+
+    Made with uv in *cache* on first use (outside the repository); upstream
+    is never installed anywhere else.
+    """
+    from tools.venvs import Venv
+
+    py = f"{sys.version_info.major}.{sys.version_info.minor}"
+    path = cache / f"upstream-tornado-{version}-py{py}"
+    venv = Venv(path, use_index=True)
+    if not venv.python.exists():
+        venv = Venv.create(path, use_index=True)
+    venv.install(f"tornado=={version}", *BASELINE_PACKAGES)
+    return venv.python
+
+
+def baseline_or_none(cache: Path) -> Path | None:
+    """`baseline_python`, or None (with a warning) when it cannot be made: the baseline is informational."""
+    try:
+        return baseline_python(cache)
+    except (subprocess.CalledProcessError, OSError) as e:
+        detail = getattr(e, "stderr", None) or e
+        print(f"tools conformance: WARNING: no upstream baseline: {detail}")
+        return None
+
+
+def run_baseline(
+    python: Path, modules: list[str], timeout: float, path: Path | None = None
+) -> list[ModuleResult]:
+    """Run *modules* under *python*, where ``tornado.test`` is upstream's own.
+
+    *path* (tests only) is put on ``PYTHONPATH``; otherwise it is cleared so
+    nothing of ours can be imported.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if path is not None:
+        env["PYTHONPATH"] = str(path)
+    return [run_module(name, env, timeout, python) for name in modules]
+
+
+@dataclass
+class Coverage:
+    """Of the tests upstream passes, how many pass on ours, per module."""
+
+    per_module: dict[str, tuple[int, int]]  # module -> (ours of those, upstream passed)
+
+    @property
+    def covered(self) -> int:
+        """Tests that pass on both sides."""
+        return sum(c for c, _ in self.per_module.values())
+
+    @property
+    def upstream_passed(self) -> int:
+        """Tests that pass on upstream."""
+        return sum(u for _, u in self.per_module.values())
+
+    def lines(self) -> list[str]:
+        """The summary line, then one line per module below 100%, lowest first."""
+        total = self.upstream_passed
+        share = 100.0 * self.covered / total if total else 100.0
+        out = [
+            f"conformance vs upstream: {self.covered} of the {total} tests upstream passes "
+            f"here pass on ours ({share:.1f}%)"
+        ]
+        rows = sorted((c / u, m, c, u) for m, (c, u) in self.per_module.items() if u and c < u)
+        out += [f"  {m}: {c} of {u} ({100 * r:.1f}%)" for r, m, c, u in rows]
+        return out
+
+
+def coverage(ours: list[ModuleResult], upstream: list[ModuleResult]) -> Coverage:
+    """Compare our outcomes with upstream's on the same modules."""
+    by_module = {r.module: r for r in ours}
+    per_module = {}
+    for base in upstream:
+        passed = {t for t, o in base.outcomes.items() if o == "passed"}
+        mine = by_module.get(base.module)
+        ours_passed = (
+            {t for t, o in mine.outcomes.items() if o == "passed"} if mine is not None else set()
+        )
+        per_module[base.module] = (len(passed & ours_passed), len(passed))
+    return Coverage(per_module)
 
 
 def main(
@@ -247,8 +340,15 @@ def main(
     timeout: float,
     report: Path | None,
     known_failures: Path,
+    baseline: Path | None = None,
+    baseline_path: Path | None = None,
 ) -> int:
-    """Run the conformance suite; exit status 1 on unexpected failures or stale known failures."""
+    """Run the conformance suite; exit status 1 on unexpected failures or stale known failures.
+
+    With *baseline* (an interpreter that has upstream Tornado installed),
+    the same modules run on upstream first and the share of upstream's
+    passes that also pass on ours is printed (informational, not gating).
+    """
     try:
         folder = upstream or fetch_upstream_tests(default_cache())
     except RuntimeError as e:
@@ -267,6 +367,17 @@ def main(
             print(f"  - {p}")
         return 1
     names = modules or test_modules(folder)
+    upstream_results = None
+    if baseline is not None:
+        print(f"upstream baseline ({baseline}):", flush=True)
+        upstream_results = run_baseline(baseline, names, timeout, baseline_path)
+        write_report(
+            upstream_results,
+            (report or repo.root / "build" / "conformance" / "report.json").with_name(
+                "baseline.json"
+            ),
+        )
+        print("  " + summary(upstream_results).replace("conformance:", "upstream:"), flush=True)
     results = []
     for name in names:
         result = run_module(name, env, timeout)
@@ -284,6 +395,9 @@ def main(
         results.append(result)
     write_report(results, report or repo.root / "build" / "conformance" / "report.json")
     print(summary(results))
+    if upstream_results is not None:
+        for line in coverage(results, upstream_results).lines():
+            print(line)
     try:
         known = load_known_failures(known_failures)
     except ValueError as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from pathlib import Path
 
@@ -158,3 +159,63 @@ def test_refuses_when_tornado_test_is_not_upstream(
     )
     assert status == 1
     assert "refusing to run" in capsys.readouterr().out
+
+
+def test_baseline_comparison_counts_upstream_passes_only(
+    upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A second fake folder plays upstream: there, test_fails passes and
+    # test_passes is skipped.
+    other = tmp_path / "other"
+    tests = other / "tornado" / "test"
+    tests.mkdir(parents=True)
+    (tests / "__init__.py").write_text("")
+    (tests / "sample_test.py").write_text(
+        SAMPLE.replace("self.assertEqual(1 + 1, 3)", "pass").replace(
+            "def test_passes(self):",
+            "@unittest.skip('upstream skips it')\n    def test_passes(self):",
+        )
+    )
+    known_file = tmp_path / "known.txt"
+    known_file.write_text("")
+    status = harness.main(
+        Repo.load(ROOT),
+        upstream,
+        ["tornado.test.sample_test"],
+        120,
+        tmp_path / "report.json",
+        known_file,
+        baseline=Path(sys.executable),
+        baseline_path=other,
+    )
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "upstream: 1 passed, 1 failed, 1 errors, 2 skipped of 5" in out
+    # Upstream passes only test_fails, which fails on ours: 0 of 1.
+    assert (
+        "conformance vs upstream: 0 of the 1 tests upstream passes here pass on ours (0.0%)" in out
+    )
+    assert "  tornado.test.sample_test: 0 of 1 (0.0%)" in out
+    baseline = json.loads((tmp_path / "baseline.json").read_text())
+    assert baseline["tornado.test.sample_test"]["passing"] == [
+        "tornado.test.sample_test.Sample.test_fails"
+    ]
+
+
+def test_coverage_treats_a_module_that_does_not_import_as_zero() -> None:
+    ours = [
+        harness.ModuleResult("tornado.test.a_test", {"t.a.x": "passed", "t.a.y": "failed"}),
+        harness.ModuleResult("tornado.test.b_test", import_error="ImportError: nope"),
+    ]
+    upstream = [
+        harness.ModuleResult("tornado.test.a_test", {"t.a.x": "passed", "t.a.y": "passed"}),
+        harness.ModuleResult("tornado.test.b_test", {"t.b.x": "passed", "t.b.z": "skipped"}),
+    ]
+    result = harness.coverage(ours, upstream)
+    assert (result.covered, result.upstream_passed) == (1, 3)
+    assert result.per_module == {"tornado.test.a_test": (1, 2), "tornado.test.b_test": (0, 1)}
+    assert result.lines() == [
+        "conformance vs upstream: 1 of the 3 tests upstream passes here pass on ours (33.3%)",
+        "  tornado.test.b_test: 0 of 1 (0.0%)",
+        "  tornado.test.a_test: 1 of 2 (50.0%)",
+    ]
