@@ -1,6 +1,6 @@
 """Run one upstream test module and write its per-test outcomes as JSON.
 
-Usage: ``python run_module.py MODULE OUTPUT.json`` with the extracted
+Usage: ``python run_module.py MODULE OUTPUT.json [TEST_ID ...]`` with the extracted
 upstream folder on ``PYTHONPATH``.  Standard library only (besides the code
 under test), because it runs in a child interpreter.
 
@@ -81,8 +81,9 @@ class RecordingResult(unittest.TestResult):
         self._set(test, "failed", "unexpected success")
 
 
-def main(module: str, output: str) -> int:
-    """Load and run *module*; write ``{"outcomes": ..., "details": ..., "import_error": ...}``."""
+def main(module: str, output: str, *only: str) -> int:
+    """Load and run *module* (or only the test ids *only* of it); write
+    ``{"outcomes": ..., "details": ..., "import_error": ...}``."""
     warnings.filterwarnings("error", category=DeprecationWarning, module=r"tornado\.")
     warnings.filterwarnings("error", category=ResourceWarning)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
@@ -98,7 +99,8 @@ def main(module: str, output: str) -> int:
         # Import first: unittest's loader would turn an import error into a
         # synthetic test with an unrelated id.
         imported = importlib.import_module(module)
-        suite = unittest.defaultTestLoader.loadTestsFromModule(imported)
+        loader = unittest.defaultTestLoader
+        suite = loader.loadTestsFromNames(only) if only else loader.loadTestsFromModule(imported)
     except Exception:
         report["import_error"] = traceback.format_exc()[-4000:]
     else:
@@ -113,4 +115,4 @@ def main(module: str, output: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2], *sys.argv[3:]))

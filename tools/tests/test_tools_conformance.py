@@ -219,3 +219,39 @@ def test_coverage_treats_a_module_that_does_not_import_as_zero() -> None:
         "  tornado.test.b_test: 0 of 1 (0.0%)",
         "  tornado.test.a_test: 1 of 2 (50.0%)",
     ]
+
+
+def test_failure_that_passes_on_a_rerun_is_reported_as_flaky(
+    upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "ran-once"
+    (upstream / "tornado/test/timing_test.py").write_text(
+        textwrap.dedent(f"""\
+            import os, unittest
+
+            class Timing(unittest.TestCase):
+                def test_first_run_fails(self):
+                    first = not os.path.exists({str(marker)!r})
+                    open({str(marker)!r}, "w").close()
+                    self.assertFalse(first, "too slow this time")
+
+                def test_always_fails(self):
+                    self.fail("really broken")
+            """)
+    )
+    status, report = _run(upstream, tmp_path, "", "tornado.test.timing_test")
+    out = capsys.readouterr().out
+    assert status == 1  # test_always_fails still fails on its rerun
+    assert (
+        "FLAKY (failed, then passed when rerun alone): tornado.test.timing_test.Timing.test_first_run_fails"
+        in out
+    )
+    assert (
+        "NEW FAILURE (not in known.txt): tornado.test.timing_test.Timing.test_always_fails" in out
+    )
+    assert (
+        "NEW FAILURE (not in known.txt): tornado.test.timing_test.Timing.test_first_run_fails"
+        not in out
+    )
+    # The report keeps what the full run saw.
+    assert report["tornado.test.timing_test"]["failed"] == 2
