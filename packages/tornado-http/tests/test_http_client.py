@@ -8,6 +8,7 @@ import base64
 import datetime
 import gzip
 import http.server
+import socket
 import ssl
 import sys
 import threading
@@ -27,6 +28,7 @@ from tornado.httpclient import (
     HTTPResponse,
 )
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, ResponseStartLine
+from tornado.netutil import Resolver
 from tornado.simple_httpclient import (
     HTTPStreamClosedError,
     HTTPTimeoutError,
@@ -330,23 +332,95 @@ async def test_timeout_in_request_queue_and_during_request(serve: Any) -> None:
 
 
 @pytest.mark.asyncio
-async def test_timeout_while_connecting(client: AsyncHTTPClient, server_cert: Any) -> None:
-    # A listener that accepts and never speaks: the TLS handshake, part of
-    # connecting, cannot finish.
-    # The writers are kept: a dropped StreamWriter is garbage-collected, which
-    # closes (resets) the connection and would end the handshake early.
-    writers: list[asyncio.StreamWriter] = []
-    silent = await asyncio.start_server(lambda r, w: writers.append(w), "127.0.0.1", 0)
+async def test_timeout_during_tls_handshake(client: AsyncHTTPClient) -> None:
+    # A listener that accepts and never speaks: the TLS handshake cannot
+    # finish.  The timeout names that phase, and the client's socket is
+    # closed (the silent peer sees the end of the stream).
+    peers: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    accepted = asyncio.Event()
+
+    def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # The writer is kept: a collected StreamWriter would reset the
+        # connection and end the handshake early.
+        peers.append((reader, writer))
+        accepted.set()
+
+    silent = await asyncio.start_server(on_connect, "127.0.0.1", 0)
     port = silent.sockets[0].getsockname()[1]
     try:
         with pytest.raises(HTTPTimeoutError) as info:
-            await client.fetch(f"https://127.0.0.1:{port}/", connect_timeout=0.05)
-        assert str(info.value) == "Timeout while connecting"
+            await client.fetch(f"https://127.0.0.1:{port}/", connect_timeout=1.0)
+        assert str(info.value) == f"Timeout during TLS handshake with 127.0.0.1:{port}"
+        await accepted.wait()
+        reader, _ = peers[0]
+        # The ClientHello, then the end of the stream: read() returns only
+        # once the client has closed its end.
+        assert await reader.read()
+        assert reader.at_eof()
     finally:
-        for writer in writers:
+        for _, writer in peers:
             writer.close()
         silent.close()
         await silent.wait_closed()
+
+
+class _HangingResolver(Resolver):
+    """Never answers until released (then with 127.0.0.1:port)."""
+
+    def initialize(self, release: asyncio.Event, port: int) -> None:  # type: ignore[override]
+        self.release = release
+        self.port = port
+        self.asked: list[str] = []
+
+    async def resolve(
+        self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[tuple[int, Any]]:
+        self.asked.append(host)
+        await self.release.wait()
+        return [(socket.AF_INET, ("127.0.0.1", self.port))]
+
+
+@pytest.mark.asyncio
+async def test_timeout_while_resolving(base_url: str) -> None:
+    release = asyncio.Event()
+    resolver = _HangingResolver(release=release, port=1)
+    client = SimpleAsyncHTTPClient(force_instance=True, resolver=resolver)
+    try:
+        with pytest.raises(HTTPTimeoutError) as info:
+            await client.fetch("http://db.example:8080/", connect_timeout=0.05, request_timeout=60)
+        assert str(info.value) == "Timeout while resolving db.example"
+        assert resolver.asked == ["db.example"]
+    finally:
+        # The lookup ends after the request did: nothing is connected then.
+        release.set()
+        await asyncio.sleep(0)
+        client.close()
+
+
+@pytest.mark.asyncio
+async def test_timeout_while_connecting() -> None:
+    # A listener whose accept queue is full and never drained: the kernel
+    # drops further connection attempts, so connecting cannot finish.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers: list[socket.socket] = []
+    client = SimpleAsyncHTTPClient(force_instance=True)
+    try:
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            fillers.append(filler)
+            filler.connect_ex(("127.0.0.1", port))
+        with pytest.raises(HTTPTimeoutError) as info:
+            await client.fetch(f"http://127.0.0.1:{port}/", connect_timeout=1.0)
+        assert str(info.value) == "Timeout while connecting"
+    finally:
+        client.close()
+        for filler in fillers:
+            filler.close()
+        listener.close()
 
 
 # -- redirects ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import http.server
 import json
+import logging
 import re
 import socket
 import ssl
@@ -944,5 +945,86 @@ def test_blocking_client_with_curl(stdlib_url: str) -> None:
         assert response.body == b"stdlib saw /blocking"
         with pytest.raises(CurlError):
             client.fetch(f"http://127.0.0.1:{closed_port()}/")
+    finally:
+        client.close()
+
+
+# -- body limits and streaming callbacks ------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_coroutine_streaming_callback_refused(
+    client: CurlAsyncHTTPClient, base_url: str
+) -> None:
+    # libcurl hands data over inside its own call: a coroutine could not be
+    # awaited there, so it is refused up front rather than never run.
+    from tornado import gen
+
+    async def async_callback(chunk: bytes) -> None:
+        await asyncio.sleep(0)
+
+    @gen.coroutine
+    def decorated_callback(chunk: bytes) -> Any:
+        yield gen.moment
+
+    for callback in (async_callback, decorated_callback):
+        with pytest.raises(TypeError, match="streaming_callback"):
+            client.fetch(base_url + "/chunks", streaming_callback=callback)
+    # A plain function is fine.
+    chunks: list[bytes] = []
+    await client.fetch(base_url + "/chunks", streaming_callback=chunks.append)
+    assert b"".join(chunks).startswith(b"first-second-")
+
+
+def _gzip_app(inflated: bytes) -> Any:
+    body = gzip.compress(inflated)
+
+    def gzip_app(request: HTTPServerRequest) -> None:
+        respond(request, body, headers={"Content-Encoding": "gzip"})
+
+    return gzip_app
+
+
+@pytest.mark.asyncio
+async def test_default_body_limit_logged_when_hit(
+    serve: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tornado import curl_httpclient
+
+    assert CurlAsyncHTTPClient(force_instance=True).max_body_size == 100 * 1024 * 1024
+    # The default made small, so that a small response crosses it.
+    monkeypatch.setattr(curl_httpclient, "_DEFAULT_MAX_BODY_SIZE", 10_000)
+    _, port = await serve(_gzip_app(b"z" * 50_000))
+    client = CurlAsyncHTTPClient(force_instance=True)
+    try:
+        with (
+            caplog.at_level(logging.INFO, logger="tornado.general"),
+            pytest.raises(CurlError) as info,
+        ):
+            await client.fetch(f"http://127.0.0.1:{port}/")
+        assert "decompressed body too large" in str(info.value)
+        assert "max_body_size" in str(info.value)
+        logged = [r.getMessage() for r in caplog.records if r.name == "tornado.general"]
+        assert any("decompressed body too large" in m for m in logged)
+    finally:
+        client.close()
+
+
+@pytest.mark.asyncio
+async def test_explicit_body_limit_reported_without_logging(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, port = await serve(_gzip_app(b"z" * 50_000))
+    client = CurlAsyncHTTPClient(force_instance=True, max_body_size=10_000)
+    try:
+        with (
+            caplog.at_level(logging.INFO, logger="tornado.general"),
+            pytest.raises(CurlError, match="decompressed body too large"),
+        ):
+            await client.fetch(f"http://127.0.0.1:{port}/")
+            # Not inflated by libcurl: the compressed body is what counts.
+            response = await client.fetch(f"http://127.0.0.1:{port}/", decompress_response=False)
+            assert gzip.decompress(response.body) == b"z" * 50_000
+        assert not [r for r in caplog.records if r.name == "tornado.general"]
     finally:
         client.close()

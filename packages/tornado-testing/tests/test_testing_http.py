@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import unittest
 from typing import Any
 
@@ -208,3 +209,26 @@ class TestHTTPS:
         with open(options["certfile"]) as cert, open(options["keyfile"]) as key:
             assert "BEGIN CERTIFICATE" in cert.read()
             assert "PRIVATE KEY" in key.read()
+
+    def test_default_ssl_options_extended_by_an_override(self) -> None:
+        # default_ssl_options is static: an override of get_ssl_options can
+        # start from it without an instance, and the server uses the result.
+        options = AsyncHTTPSTestCase.default_ssl_options()
+        assert set(options) == {"certfile", "keyfile"}
+        # A new dict each time: changing one does not change the default.
+        options["ciphers"] = "changed"
+        assert "ciphers" not in AsyncHTTPSTestCase.default_ssl_options()
+
+        class Case(AsyncHTTPSTestCase):
+            def get_app(self) -> Application:
+                return make_app()
+
+            def get_ssl_options(self) -> dict[str, Any]:
+                return dict(
+                    ssl_version=ssl.PROTOCOL_TLS_SERVER, **AsyncHTTPSTestCase.default_ssl_options()
+                )
+
+            def test_it(self) -> None:
+                assert self.fetch("/?name=tls").body == b"hello tls"
+
+        assert_passed(run_case(Case, "test_it"))

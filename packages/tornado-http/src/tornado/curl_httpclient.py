@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import inspect
 import io
 import logging
 import time
@@ -33,6 +34,7 @@ from typing import Any
 
 import pycurl  # type: ignore[import-untyped]
 
+from tornado import gen
 from tornado.escape import native_str, utf8
 from tornado.httpclient import (
     AsyncHTTPClient,
@@ -42,7 +44,7 @@ from tornado.httpclient import (
 )
 from tornado.httputil import HTTPHeaders, HTTPInputError, parse_response_start_line
 from tornado.ioloop import IOLoop
-from tornado.log import app_log
+from tornado.log import app_log, gen_log
 
 __all__ = ["CurlAsyncHTTPClient", "CurlError"]
 
@@ -50,6 +52,11 @@ __all__ = ["CurlAsyncHTTPClient", "CurlError"]
 curl_log = logging.getLogger("tornado.curl_httpclient")
 
 _Callback = Callable[[HTTPResponse], None]
+
+# The limit on a response body when the client is given none (as
+# SimpleAsyncHTTPClient's): a response that has to be held in memory, or a
+# small compressed one that inflates enormously, cannot exhaust it.
+_DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024
 
 # The User-Agent sent when a request names none (what upstream sends).
 _CURL_USER_AGENT = "Mozilla/5.0 (compatible; pycurl)"
@@ -192,7 +199,14 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         attributes left unset.
     :arg max_body_size: the largest response body accepted, in bytes
         (after decompression, with or without ``streaming_callback``);
-        None (the default) sets no limit.
+        None (the default) means 100 MiB.  A larger body fails the
+        request with a `CurlError` that says so; when it was the default
+        limit (one the application did not choose) the refusal is also
+        logged to ``tornado.general`` at INFO level.
+
+    A ``streaming_callback`` must be a plain function: libcurl hands data
+    over from inside its own call, where a coroutine cannot be awaited, so
+    a coroutine function is refused with `TypeError`.
 
     All can be given to `~tornado.httpclient.AsyncHTTPClient.configure`
     or, with ``force_instance=True``, to the constructor.
@@ -206,9 +220,10 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
     ) -> None:
         """Create the multi handle and ``max_clients`` curl handles;
         responses with bodies over ``max_body_size`` bytes (after
-        decompression; None: no limit) fail with a `CurlError`."""
+        decompression; None: 100 MiB) fail with a `CurlError`."""
         super().initialize(defaults=defaults)
-        self.max_body_size = max_body_size
+        self._default_body_limit = max_body_size is None
+        self.max_body_size = _DEFAULT_MAX_BODY_SIZE if max_body_size is None else max_body_size
         self._multi = pycurl.CurlMulti()
         self._multi.setopt(pycurl.M_TIMERFUNCTION, self._set_timeout)
         self._multi.setopt(pycurl.M_SOCKETFUNCTION, self._handle_socket)
@@ -246,7 +261,19 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         self._free_list.clear()
 
     def fetch_impl(self, request: HTTPRequest, callback: _Callback) -> None:
-        """Queue ``request`` and start it as soon as a curl handle is free."""
+        """Queue ``request`` and start it as soon as a curl handle is free.
+
+        Raises `TypeError` for a coroutine function as ``streaming_callback``.
+        """
+        streaming_callback = request.streaming_callback
+        if streaming_callback is not None and (
+            gen.is_coroutine_function(streaming_callback)
+            or inspect.iscoroutinefunction(streaming_callback)
+        ):
+            raise TypeError(
+                "curl_httpclient cannot await a coroutine streaming_callback; "
+                "use a plain function (or SimpleAsyncHTTPClient)"
+            )
         self._requests.append((request, callback, self.io_loop.time()))
         self._process_queue()
 
@@ -373,10 +400,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         if transfer.callback_error is not None:
             error = transfer.callback_error
         elif transfer.body_too_large or (streaming is not None and streaming.body_too_large):
-            error = CurlError(
-                pycurl.E_WRITE_ERROR,
-                f"response body larger than max_body_size ({self.max_body_size} bytes)",
-            )
+            error = self._body_too_large(transfer)
         elif curl_error:
             error = CurlError(curl_error, curl_message or f"curl error {curl_error}")
         if error is not None:
@@ -421,6 +445,26 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         # header callbacks this transfer already scheduled.
         self.io_loop.add_callback(transfer.callback, response)
 
+    def _body_too_large(self, transfer: _Transfer) -> CurlError:
+        request = transfer.request
+        # libcurl inflates what it was asked to accept: the limit was then
+        # crossed by the inflated body (a compressed response may be tiny).
+        if request.decompress_response and "Content-Encoding" in transfer.headers:
+            reason = "decompressed body too large"
+        else:
+            reason = "body too large"
+        if self._default_body_limit:
+            # The application set no limit and may not know of this one.
+            gen_log.info(
+                "Refused the response from %s: %s (more than the default max_body_size, %d bytes)",
+                request.url,
+                reason,
+                self.max_body_size,
+            )
+        return CurlError(
+            pycurl.E_WRITE_ERROR, f"{reason}: more than max_body_size ({self.max_body_size} bytes)"
+        )
+
     # -- request setup -----------------------------------------------------
 
     def _curl_setup_request(self, curl: Any, request: HTTPRequest, transfer: _Transfer) -> None:
@@ -447,18 +491,15 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         else:
             buffer = transfer.buffer = io.BytesIO()
             max_body_size = self.max_body_size
-            if max_body_size is None:
-                curl.setopt(pycurl.WRITEFUNCTION, buffer.write)
-            else:
 
-                def write_function(chunk: bytes) -> int:
-                    if buffer.tell() + len(chunk) > max_body_size:
-                        # A short write makes libcurl fail the transfer.
-                        transfer.body_too_large = True
-                        return 0
-                    return buffer.write(chunk)
+            def write_function(chunk: bytes) -> int:
+                if buffer.tell() + len(chunk) > max_body_size:
+                    # A short write makes libcurl fail the transfer.
+                    transfer.body_too_large = True
+                    return 0
+                return buffer.write(chunk)
 
-                curl.setopt(pycurl.WRITEFUNCTION, write_function)
+            curl.setopt(pycurl.WRITEFUNCTION, write_function)
         curl.setopt(pycurl.FOLLOWLOCATION, bool(request.follow_redirects))
         if request.max_redirects is not None:
             curl.setopt(pycurl.MAXREDIRS, request.max_redirects)

@@ -22,8 +22,9 @@ allocates a future to wait for it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from tornado import _http1
@@ -45,7 +46,7 @@ from tornado.httputil import (
     ResponseStartLine,
     responses,
 )
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
 from tornado.log import app_log, gen_log
 
 __all__ = [
@@ -66,6 +67,11 @@ _HEAD_OVERRUN_MARGIN = 8192
 # a server sending more is treated as malformed (it could keep a client
 # busy forever).
 _MAX_1XX_RESPONSES = 32
+
+# A chunked body made of many small chunks that are all buffered already is
+# parsed without waiting; every this many chunks the reader yields to the
+# IOLoop so other connections are served meanwhile.
+_CHUNKS_PER_YIELD = 64
 
 _head_patterns: dict[int, bytes] = {}
 _trailer_patterns: dict[int, bytes] = {}
@@ -100,6 +106,12 @@ def _trailer_pattern(max_header_size: int) -> bytes:
         pattern = rb"\A\r?\n|\n(?:\r?\n|(?<=[\s\S]{%d}))" % max_header_size
         _trailer_patterns[max_header_size] = pattern
     return pattern
+
+
+def _consume_outcome(future: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned future's exception so it is not logged."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _is_head_end(data: bytes) -> bool:
@@ -252,14 +264,25 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
             self._decoder = GzipBodyDecoder(
                 self._connection._max_body_size, self._connection.params.chunk_size
             )
-        pieces = list(self._decoder.decompress(chunk)) if len(chunk) else []
-        if len(pieces) == 1:
-            return self._delegate.data_received(pieces[0])
-        return self._deliver(pieces)
+        if not chunk:
+            return None
+        # Inflated lazily, one piece of at most chunk_size at a time: a small
+        # compressed read can inflate to a great deal (a decompression
+        # bomb), which must never be held in memory at once.
+        pieces = self._decoder.decompress(chunk)
+        first = next(pieces, None)
+        if first is None:
+            return None
+        second = next(pieces, None)
+        if second is None:
+            # The common case: one piece, delivered without a coroutine.
+            return self._delegate.data_received(first)
+        return self._deliver(first, second, pieces)
 
-    async def _deliver(self, pieces: list[bytes]) -> None:
-        for piece in pieces:
-            result = self._delegate.data_received(piece)
+    async def _deliver(self, first: bytes, second: bytes, rest: Iterator[bytes]) -> None:
+        delegate = self._delegate
+        for piece in itertools.chain((first, second), rest):
+            result = delegate.data_received(piece)
             if result is not None:
                 await result
 
@@ -433,7 +456,13 @@ class HTTP1Connection(HTTPConnection):
             return not self.stream.closed()
         except HTTPInputError as e:
             if self.is_client:
-                gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
+                if getattr(e, "status_code", 400) == 431:
+                    # A head past max_header_size: the read the client asked
+                    # for cannot be satisfied, and that is what it is told.
+                    gen_log.info("Unsatisfiable read from %s: %s", self.context, e)
+                    self.stream.close(exc_info=UnsatisfiableReadError(str(e)))
+                else:
+                    gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
                 self.close()
                 need_delegate_close = True
                 return False
@@ -443,7 +472,7 @@ class HTTP1Connection(HTTPConnection):
                 gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
             await self._answer_bad_request(e)
             return False
-        except StreamClosedError:
+        except StreamClosedError as e:
             watchdog = self._watchdog
             if watchdog is not None and watchdog.fired:
                 # An idle connection timing out between requests is routine;
@@ -459,16 +488,24 @@ class HTTP1Connection(HTTPConnection):
                     raise
                 return False
             if self.is_client:
+                if isinstance(e.real_error, UnsatisfiableReadError):
+                    gen_log.info("Unsatisfiable read from %s: %s", self.context, e.real_error)
                 raise
+            return False
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self.is_client or (task is not None and task.cancelling()):
+                # This read itself was cancelled: let the cancellation go on.
+                raise
+            # A delegate's coroutine (an awaited streaming_callback, say) was
+            # cancelled on its own: a failure of the delegate like any other.
+            self._client_delegate_failed()
+            need_delegate_close = True
             return False
         except Exception:
             if not self.is_client:
                 raise
-            # A client's delegate failed: the response cannot be completed.
-            app_log.error(
-                "Uncaught exception reading a response from %s", self.context, exc_info=True
-            )
-            self.close()
+            self._client_delegate_failed()
             need_delegate_close = True
             return False
         finally:
@@ -479,6 +516,11 @@ class HTTP1Connection(HTTPConnection):
                     app_log.error("Uncaught exception in on_connection_close", exc_info=True)
             if self._watchdog is not None and self.is_client:
                 self._watchdog.cancel()
+
+    def _client_delegate_failed(self) -> None:
+        # A client's delegate failed: the response cannot be completed.
+        app_log.error("Uncaught exception reading a response from %s", self.context, exc_info=True)
+        self.close()
 
     async def _read_response_head(
         self, delegate: HTTPMessageDelegate
@@ -546,18 +588,60 @@ class HTTP1Connection(HTTPConnection):
     async def _read_fixed_body(self, length: int, delegate: HTTPMessageDelegate) -> None:
         stream = self.stream
         chunk_size = self.params.chunk_size
+        # A read started to top a piece up, still waiting for the network.
+        carried: asyncio.Future[bytes] | None = None
         while length > 0:
-            data = await stream.read_bytes(min(chunk_size, length), partial=True)
-            length -= len(data)
-            await self._deliver(delegate, data)
+            want = min(chunk_size, length)
+            if carried is None:
+                data = await stream.read_bytes(want, partial=True)
+            else:
+                data = await carried
+                carried = None
+            # Pieces of chunk_size as far as the data at hand allows (the
+            # delegate sees the same pieces however the body was split into
+            # packets), but what has arrived is never held back waiting for
+            # more: a slow sender's bytes are handed on as they come.
+            size = len(data)
+            if size < want:
+                pieces = [data]
+                while size < want:
+                    more = stream.read_bytes(want - size, partial=True)
+                    if not more.done():
+                        carried = more
+                        break
+                    piece = more.result()
+                    pieces.append(piece)
+                    size += len(piece)
+                data = b"".join(pieces)
+            length -= size
+            try:
+                await self._deliver(delegate, data)
+            except BaseException:
+                if carried is not None:
+                    carried.add_done_callback(_consume_outcome)
+                raise
 
     async def _read_chunked_body(self, delegate: HTTPMessageDelegate) -> None:
         stream = self.stream
         chunk_size = self.params.chunk_size
         total = 0
         extensions = 0
+        # Chunk data not yet handed on: small chunks are merged into pieces
+        # of up to chunk_size, handed on when full or when the next read has
+        # to wait for the network (so a slow stream of chunks is not held
+        # back).
+        pending: list[bytes] = []
+        pending_size = 0
+        chunks_since_wait = 0
         while True:
-            line = await stream.read_until_regex(_CHUNK_LINE_PATTERN)
+            line_future = stream.read_until_regex(_CHUNK_LINE_PATTERN)
+            if not line_future.done():
+                # About to wait: other connections run meanwhile anyway.
+                chunks_since_wait = 0
+                if pending:
+                    await self._deliver_pending(delegate, pending, line_future)
+                    pending_size = 0
+            line = await line_future
             if not line.endswith(b"\n"):
                 raise HTTP1ProtocolError(
                     f"invalid chunk size line (longer than {MAX_CHUNK_LINE_SIZE})"
@@ -575,10 +659,38 @@ class HTTP1Connection(HTTPConnection):
                 )
             remaining = size
             while remaining:
-                data = await stream.read_bytes(min(chunk_size, remaining), partial=True)
+                data_future = stream.read_bytes(
+                    min(chunk_size - pending_size, remaining), partial=True
+                )
+                if not data_future.done():
+                    # About to wait: other connections run meanwhile anyway.
+                    chunks_since_wait = 0
+                    if pending:
+                        await self._deliver_pending(delegate, pending, data_future)
+                        pending_size = 0
+                data = await data_future
                 remaining -= len(data)
-                await self._deliver(delegate, data)
-            _http1.check_chunk_data_end(await stream.read_bytes(2))
+                pending.append(data)
+                pending_size += len(data)
+                if pending_size >= chunk_size:
+                    await self._deliver_pending(delegate, pending, None)
+                    pending_size = 0
+            end_future = stream.read_bytes(2)
+            if not end_future.done():
+                # About to wait: other connections run meanwhile anyway.
+                chunks_since_wait = 0
+                if pending:
+                    await self._deliver_pending(delegate, pending, end_future)
+                    pending_size = 0
+            _http1.check_chunk_data_end(await end_future)
+            chunks_since_wait += 1
+            if chunks_since_wait == _CHUNKS_PER_YIELD:
+                # Many small chunks already buffered are parsed without ever
+                # waiting: let other connections run now and then.
+                chunks_since_wait = 0
+                await asyncio.sleep(0)
+        if pending:
+            await self._deliver_pending(delegate, pending, None)
         max_header_size = self.params.max_header_size
         trailers = await stream.read_until_regex(
             _trailer_pattern(max_header_size), max_header_size + _HEAD_OVERRUN_MARGIN
@@ -590,6 +702,27 @@ class HTTP1Connection(HTTPConnection):
         # Trailer fields are validated (a malformed section is an error)
         # but not passed on, as in Tornado.
         _http1.parse_trailers(trailers)
+
+    async def _deliver_pending(
+        self,
+        delegate: HTTPMessageDelegate,
+        pending: list[bytes],
+        waiting: asyncio.Future[bytes] | None,
+    ) -> None:
+        """Hand the merged ``pending`` pieces on and empty the list.
+
+        ``waiting`` is a read started before (it goes on meanwhile); if the
+        delegate fails, nobody will await it, so its outcome is consumed
+        here rather than reported as never retrieved.
+        """
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
+        try:
+            await self._deliver(delegate, data)
+        except BaseException:
+            if waiting is not None:
+                waiting.add_done_callback(_consume_outcome)
+            raise
 
     async def _read_body_until_close(self, delegate: HTTPMessageDelegate) -> None:
         stream = self.stream

@@ -54,8 +54,9 @@ __all__ = ["HTTPStreamClosedError", "HTTPTimeoutError", "SimpleAsyncHTTPClient"]
 
 class HTTPTimeoutError(HTTPClientError):
     """A request timed out (code 599).  The message names the phase:
-    ``"Timeout while connecting"``, ``"Timeout during request"`` or
-    ``"Timeout in request queue"``.
+    ``"Timeout while resolving <host>"``, ``"Timeout while connecting"``,
+    ``"Timeout during TLS handshake with <host>:<port>"``, ``"Timeout
+    during request"`` or ``"Timeout in request queue"``.
 
     .. versionadded:: 5.1
     """
@@ -210,6 +211,22 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         self.io_loop.add_callback(callback, response)
 
 
+class _ResolvedAddresses(Resolver):
+    """Answers every lookup with addresses found already: lets a request
+    resolve on its own (timing the lookup apart) and still hand the
+    connection attempts to `TCPClient`."""
+
+    def initialize(self, addresses: list[tuple[int, Any]]) -> None:
+        """Answer with ``addresses``."""
+        self._addresses = addresses
+
+    async def resolve(
+        self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[tuple[int, Any]]:
+        """Return the addresses given to `initialize`."""
+        return self._addresses
+
+
 def _first_timeout(*timeouts: float | None) -> float | None:
     """The smallest of the given timeouts that are set (non-zero)."""
     chosen = [t for t in timeouts if t]
@@ -257,6 +274,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self._timeout: object | None = None
         self.stream: IOStream | None = None
         self.connection: HTTP1Connection | None = None
+        # What a connect timeout interrupts, for its message.
+        self._connect_phase = "while connecting"
+        self._handshake_guard: socket.socket | None = None
 
     def start(self) -> None:
         """Run the request in a task of the client's loop."""
@@ -280,27 +300,20 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 host = host[1:-1]  # an IPv6 literal
             self.parsed_hostname = host
             family = socket.AF_UNSPEC if request.allow_ipv6 is not False else socket.AF_INET
+            if request.network_interface is not None and not is_valid_ip(request.network_interface):
+                # Checked before connecting: binding to a host name would
+                # otherwise fail as an obscure lookup error.
+                raise ValueError(
+                    f"network_interface must be an IP address: {request.network_interface!r}"
+                )
             timeout = _first_timeout(request.connect_timeout, request.request_timeout)
             if timeout:
                 self._timeout = self.io_loop.add_timeout(
-                    self.start_time + timeout,
-                    functools.partial(self._on_timeout, "while connecting"),
+                    self.start_time + timeout, self._on_connect_timeout
                 )
-            stream = await self.tcp_client.connect(
-                host,
-                port,
-                af=family,
-                ssl_options=self._get_ssl_options(parsed.scheme),
-                max_buffer_size=self.max_buffer_size,
-                source_ip=request.network_interface,
-                # The same deadline, so a connection attempt (or TLS
-                # handshake) that outlives it is closed, not left behind.
-                timeout=self.start_time + timeout - self.io_loop.time() if timeout else None,
-            )
-            if self.final_callback is None:
-                # Timed out while connecting: the response went out already.
-                stream.close()
-                return
+            stream = await self._connect(host, port, family, parsed.scheme, timeout)
+            if stream is None:
+                return  # timed out: the response went out already
             self.stream = stream
             stream.set_close_callback(self.on_connection_close)
             self._remove_timeout()
@@ -325,16 +338,67 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             if not self._handle_exception(*sys.exc_info()):
                 raise
 
+    async def _connect(
+        self, host: str, port: int, family: socket.AddressFamily, scheme: str, timeout: float | None
+    ) -> IOStream | None:
+        """Resolve, connect and (for https) run the TLS handshake, one
+        phase after the other so that a timeout can name the phase it
+        interrupted.  Returns None when the connect timeout passed."""
+        ssl_options = self._get_ssl_options(scheme)
+        self._connect_phase = f"while resolving {host}"
+        addresses = await self.tcp_client.resolver.resolve(host, port, family)
+        if self.final_callback is None:
+            return None
+        self._connect_phase = "while connecting"
+        # The addresses found are raced as TCPClient does (happy eyeballs);
+        # the same deadline closes connection attempts that outlive it.
+        tcp_client = TCPClient(resolver=_ResolvedAddresses(addresses))
+        stream = await tcp_client.connect(
+            host,
+            port,
+            af=family,
+            max_buffer_size=self.max_buffer_size,
+            source_ip=self.request.network_interface,
+            timeout=self.start_time + timeout - self.io_loop.time() if timeout else None,
+        )
+        if self.final_callback is None:
+            stream.close()
+            return None
+        if ssl_options is None:
+            return stream
+        self._connect_phase = f"during TLS handshake with {host}:{port}"
+        # The TLS stream taking the socket over is out of reach until its
+        # handshake completes; a duplicate of the socket lets a timeout
+        # shut the connection down meanwhile (a silent peer would otherwise
+        # keep it open forever).
+        self._handshake_guard = stream.socket.dup()
+        try:
+            tls_stream = await stream.start_tls(
+                False, ssl_options=ssl_options, server_hostname=host
+            )
+        finally:
+            self._handshake_guard.close()
+            self._handshake_guard = None
+        if self.final_callback is None:
+            tls_stream.close()
+            return None
+        return tls_stream
+
+    def _on_connect_timeout(self) -> None:
+        guard = self._handshake_guard
+        if guard is not None:
+            try:
+                guard.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # the connection is gone already
+        self._on_timeout(self._connect_phase)
+
     def _check_request(self, request: HTTPRequest) -> None:
         if request.method not in self._SUPPORTED_METHODS and not request.allow_nonstandard_methods:
             raise KeyError(f"unknown method {request.method}")
         for option in ("proxy_host", "proxy_port", "proxy_username", "proxy_auth_mode"):
             if getattr(request, option, None):
                 raise NotImplementedError(f"{option} not supported")
-        if request.network_interface is not None and not is_valid_ip(request.network_interface):
-            raise ValueError(
-                f"network_interface must be an IP address: {request.network_interface!r}"
-            )
         if not request.allow_nonstandard_methods:
             body_expected = request.method in ("POST", "PATCH", "PUT")
             body_present = request.body is not None or request.body_producer is not None

@@ -813,10 +813,21 @@ class AsyncHTTPSTestCase(AsyncHTTPTestCase):
         return {"ssl_options": self.get_ssl_options()}
 
     def get_ssl_options(self) -> dict[str, Any]:
-        """Return the server's ``ssl_options``: the bundled test certificate and key.
+        """Return the server's ``ssl_options``: `default_ssl_options`.
 
         Override to use another certificate (a dict as accepted by
         `~tornado.netutil.ssl_options_to_context`, or an `ssl.SSLContext`).
+        """
+        return self.default_ssl_options()
+
+    @staticmethod
+    def default_ssl_options() -> dict[str, Any]:
+        """Return the bundled test certificate and key as ``ssl_options``
+        (``certfile`` and ``keyfile``; a new dict on each call).
+
+        A static method, so an override of `get_ssl_options` can build on
+        it (adding ``ssl_version`` or ``ca_certs``, say) without a test case
+        instance.
         """
         return {
             "certfile": _bundled_certificate("test.crt"),
