@@ -55,3 +55,24 @@ async def test_error_handler_status_wins_over_cross_origin_protection(serve: Any
 def test_wsgi_compatibility_names() -> None:
     assert wsgi.HTTPRequest is httputil.HTTPServerRequest
     assert wsgi.to_wsgi_str(b"caf\xc3\xa9") == "caf\xc3\xa9"
+
+
+class BothFramingHeadersHandler(RequestHandler):
+    def get(self) -> None:
+        self.set_header("Transfer-Encoding", "chunked")
+        self.set_header("Content-Length", "2")
+        self.write("hi")
+
+
+@pytest.mark.asyncio
+async def test_refused_response_headers_become_a_500(serve: Any) -> None:
+    # The server will not send both framing headers (RFC 9112 6.1); the
+    # handler's mistake must reach the client as a clean 500, and the
+    # connection stays usable.
+    client = await serve(
+        Application([(r"/both", BothFramingHeadersHandler), (r"/", PercentHandler)])
+    )
+    response = await client.fetch("/both")
+    assert response.code == 500
+    assert "Transfer-Encoding" not in response.headers
+    assert (await client.fetch("/")).code == 400
