@@ -225,7 +225,8 @@ async def test_tls_server_with_dict_ssl_options(
 
 
 def test_tls_server_checks_cert_files_up_front(tmp_path: object) -> None:
-    with pytest.raises(ValueError, match="certfile"):
+    # A missing key is a KeyError, as in Tornado; missing files a ValueError.
+    with pytest.raises(KeyError, match="certfile"):
         TCPServer(ssl_options={"keyfile": "k.pem"})
     with pytest.raises(ValueError, match="does not exist"):
         TCPServer(ssl_options={"certfile": "/nonexistent/cert.pem"})
