@@ -8,11 +8,14 @@ import os
 import socket
 import ssl
 import stat
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
 import trustme
 
+from tornado.iostream import IOStream
 from tornado.netutil import (
     BlockingResolver,
     DefaultExecutorResolver,
@@ -109,6 +112,30 @@ def test_bind_unix_socket_refuses_to_replace_a_regular_file(tmp_path: Path) -> N
     with pytest.raises(ValueError, match="not a socket"):
         bind_unix_socket(str(path))
     assert path.read_text() == "precious"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="abstract sockets are Linux-only")
+@pytest.mark.asyncio
+async def test_bind_unix_socket_in_the_abstract_namespace() -> None:
+    name = "\0tornado-test-" + uuid.uuid4().hex
+    sock = bind_unix_socket(name, mode=0o600)
+    try:
+        assert sock.getsockname() == name.encode()
+        # No file appears (not even one named after the rest of the name).
+        assert not os.path.exists(name[1:])
+        # A second server on the same name is refused, not silently replaced.
+        with pytest.raises(OSError):
+            bind_unix_socket(name)
+        client = IOStream(socket.socket(socket.AF_UNIX))
+        await client.connect(name)
+        conn, _ = await asyncio.get_running_loop().sock_accept(sock)
+        server = IOStream(conn)
+        await client.write(b"ping\n")
+        assert await server.read_until(b"\n") == b"ping\n"
+        client.close()
+        server.close()
+    finally:
+        sock.close()
 
 
 @pytest.mark.asyncio

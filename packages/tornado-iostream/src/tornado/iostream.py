@@ -33,10 +33,10 @@ exactly (the usual case for small request/response traffic and for
 passing through the buffer.  When a read completes on a full chunk, more
 data is probably queued in the kernel: it is left there, and the next read
 receives it at once, without waiting for a readiness event and without a
-copy through the buffer.  Outgoing data is kept as a queue: small writes
-coalesce into a ``bytearray``, large ones are queued as ``memoryview``
-objects over the caller's ``bytes`` and sent in slices, so a 100 MB write is
-never copied.  The reader stays registered between reads (re-registering
+copy through the buffer.  Outgoing data is kept as a queue
+(`_StreamBuffer`): small writes coalesce into a ``bytearray``, large ones
+are queued as ``memoryview`` objects over the caller's data and sent in
+slices, so a 100 MB write is never copied.  The reader stays registered between reads (re-registering
 costs an ``epoll_ctl`` per request); it is dropped only for back-pressure,
 when data sits unread in the buffer.
 """
@@ -85,7 +85,9 @@ _DEFAULT_MAX_BUFFER_SIZE = 100 * 1024 * 1024
 _DEFAULT_READ_CHUNK_SIZE = 64 * 1024
 #: Writes up to this size are copied into a shared bytearray (one send for
 #: many small writes); larger ones are queued by reference.
-_COALESCE_LIMIT = 4096
+_LARGE_BUF_THRESHOLD = 4096
+#: How many reads SSLIOStream.close_fd spends draining the socket.
+_CLOSE_DRAIN_READS = 4
 #: TLS records hold at most 16 KiB; larger SSL_write calls only add latency.
 _SSL_WRITE_CHUNK = 256 * 1024
 
@@ -128,66 +130,93 @@ class StreamBufferFullError(Exception):
     """A read or write buffer reached its configured maximum size."""
 
 
-class _WriteBuffer:
-    """The queue of outgoing bytes.
+class _StreamBuffer:
+    """The queue of outgoing bytes (the write buffer of every stream).
 
-    Chunks are bytearrays (coalesced small writes) or memoryviews (large
-    writes, by reference).  ``_offset`` counts how much of the first chunk
-    was already sent, so a partial send never copies the rest.
+    ``_buffers`` holds the chunks in order.  Data larger than
+    ``_large_buf_threshold`` is queued by reference, as a ``memoryview``
+    (bytes, bytearray and memoryview alike: a 100 MB write is never
+    copied).  Smaller data is copied into a ``bytearray`` owned by the
+    buffer, and consecutive small writes share one until it reaches the
+    threshold, so that a burst of tiny writes goes out in few sends.
+
+    ``_first_pos`` counts how much of the first chunk was already sent, so
+    a partial send never copies the rest.  The view of a by-reference chunk
+    is released as soon as the chunk is consumed (or on `clear`), so the
+    caller can resize its bytearray again right away; until then, the
+    caller must not modify the data.
     """
 
-    __slots__ = ("_chunks", "_offset", "_size")
+    __slots__ = ("_buffers", "_first_pos", "_large_buf_threshold", "_size")
 
     def __init__(self) -> None:
-        self._chunks: deque[bytearray | memoryview] = deque()
-        self._offset = 0
+        # Owned bytearrays and by-reference memoryviews, in sending order.
+        self._buffers: deque[bytearray | memoryview] = deque()
+        self._first_pos = 0
         self._size = 0
+        self._large_buf_threshold = _LARGE_BUF_THRESHOLD
 
     def __len__(self) -> int:
         return self._size
 
     def append(self, data: bytes | bytearray | memoryview) -> None:
-        """Queue ``data`` (a copy is kept only for small or mutable data)."""
-        if isinstance(data, memoryview):
+        """Queue ``data``: by reference if larger than the threshold, else by copy."""
+        if type(data) is memoryview:
             if data.ndim != 1 or data.format not in ("B", "b", "c"):
+                # Typed or multi-dimensional views: count and slice bytes.
                 data = data.cast("B")
             size = data.nbytes
         else:
             size = len(data)
-        chunks = self._chunks
-        if size <= _COALESCE_LIMIT or isinstance(data, bytearray):
-            # A mutable bytearray must be copied: the caller may reuse it as
-            # soon as write() returns.
-            tail = chunks[-1] if chunks else None
-            if type(tail) is bytearray and len(tail) < 65536:
+        if not size:
+            return
+        buffers = self._buffers
+        threshold = self._large_buf_threshold
+        if size > threshold:
+            buffers.append(memoryview(data))
+        else:
+            tail = buffers[-1] if buffers else None
+            if type(tail) is bytearray and len(tail) + size <= threshold:
                 tail += data
             else:
-                chunks.append(bytearray(data))
-        else:
-            chunks.append(memoryview(data))
+                buffers.append(bytearray(data))
         self._size += size
 
-    def peek(self, limit: int) -> memoryview:
-        """A view of up to ``limit`` bytes from the front (empty if nothing is queued)."""
-        if not self._chunks:
-            return memoryview(b"")
-        first = self._chunks[0]
-        offset = self._offset
-        return memoryview(first)[offset : offset + limit]
+    def peek(self, size: int) -> memoryview:
+        """A view of up to ``size`` bytes from the front (empty when nothing is queued).
 
-    def advance(self, count: int) -> None:
-        """Drop ``count`` sent bytes from the front."""
-        self._size -= count
-        offset = self._offset + count
-        chunks = self._chunks
-        while chunks and offset >= len(chunks[0]):
-            offset -= len(chunks.popleft())
-        self._offset = offset
+        The view must be released before the buffer is changed (`append`,
+        `advance`, `clear`): ``with buf.peek(n) as view: ...``.
+        """
+        if not self._buffers:
+            return memoryview(b"")
+        pos = self._first_pos
+        # (The temporary view of a bytearray chunk is freed at once; only
+        # the returned slice holds on to the bytearray.)
+        return memoryview(self._buffers[0])[pos : pos + size]
+
+    def advance(self, size: int) -> None:
+        """Drop ``size`` sent bytes from the front (at most `len` bytes)."""
+        if size > self._size:
+            raise ValueError("cannot advance past the end of the buffer")
+        self._size -= size
+        pos = self._first_pos + size
+        buffers = self._buffers
+        # (Chunks are bytearrays or byte-format views: len() counts bytes.)
+        while buffers and pos >= len(buffers[0]):
+            first = buffers.popleft()
+            pos -= len(first)
+            if type(first) is memoryview:
+                first.release()
+        self._first_pos = pos
 
     def clear(self) -> None:
-        """Forget everything queued."""
-        self._chunks.clear()
-        self._offset = self._size = 0
+        """Forget everything queued, releasing the views of the caller's data."""
+        for chunk in self._buffers:
+            if type(chunk) is memoryview:
+                chunk.release()
+        self._buffers.clear()
+        self._first_pos = self._size = 0
 
 
 def _mark_retrieved(future: Future[Any]) -> None:
@@ -242,7 +271,7 @@ class BaseIOStream:
         self._read_view = _NO_VIEW
         self._read_pos = 0
         self._read_end = 0
-        self._write_buffer = _WriteBuffer()
+        self._write_buffer = _StreamBuffer()
         # Write futures resolve when the total bytes sent passes their mark.
         self._total_write_index = 0
         self._total_write_done_index = 0
@@ -303,12 +332,19 @@ class BaseIOStream:
     def _receive(self, size: int) -> bytes | None:
         # Returns a new bytes object (b"" at EOF, None for "would block").
         # Subclasses override this with recv()/os.read(), which allocate the
-        # result directly; this fallback keeps custom read_from_fd subclasses working.
+        # result directly; this fallback goes through read_from_fd.
         buf = bytearray(size)
         count = self.read_from_fd(buf)
         if count is None:
             return None
         return bytes(memoryview(buf)[:count])
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "read_from_fd" in cls.__dict__ and "_receive" not in cls.__dict__:
+            # A subclass that customises read_from_fd must see every read:
+            # the recv() shortcut inherited from its parent would bypass it.
+            cls._receive = BaseIOStream._receive  # type: ignore[method-assign]
 
     # -- reading ---------------------------------------------------------
 
@@ -322,7 +358,7 @@ class BaseIOStream:
         future = self._start_read(_REGEX)
         self._read_regex = re.compile(regex)
         self._read_max_bytes = max_bytes
-        self._try_read_from_buffer()
+        self._try_inline_read()
         return future
 
     def read_until(self, delimiter: bytes, max_bytes: int | None = None) -> Future[bytes]:
@@ -337,7 +373,7 @@ class BaseIOStream:
         future = self._start_read(_DELIMITER)
         self._read_delimiter = delimiter
         self._read_max_bytes = max_bytes
-        self._try_read_from_buffer()
+        self._try_inline_read()
         return future
 
     def read_bytes(self, num_bytes: int, partial: bool = False) -> Future[bytes]:
@@ -352,7 +388,7 @@ class BaseIOStream:
         future = self._start_read(_BYTES)
         self._read_bytes = num_bytes
         self._read_partial = partial
-        self._try_read_from_buffer()
+        self._try_inline_read()
         return future
 
     def read_into(self, buf: bytearray | memoryview, partial: bool = False) -> Future[int]:
@@ -378,10 +414,8 @@ class BaseIOStream:
         self._user_buffer_filled = available
         if available == view.nbytes or (partial and available):
             self._finish_into()
-        elif self._closed:
-            self._fail_read_after_close()
         else:
-            self._read_now_or_wait()
+            self._try_inline_read()
         return future
 
     def read_until_close(self) -> Future[bytes]:
@@ -391,10 +425,7 @@ class BaseIOStream:
         Bounded by ``max_buffer_size``.
         """
         future = self._start_read(_CLOSE)
-        if self._closed:
-            self._finish_read(self._read_end - self._read_pos)
-        else:
-            self._read_now_or_wait()
+        self._try_inline_read()
         return future
 
     def _start_read(self, kind: int) -> Future[Any]:
@@ -405,12 +436,36 @@ class BaseIOStream:
         self._read_kind = kind
         return future
 
-    def _try_read_from_buffer(self) -> None:
-        # Satisfy the new read from buffered data if possible; otherwise wait
-        # for the fd (or fail, if the stream already closed).
+    def _try_inline_read(self) -> None:
+        # Satisfy a new read at once if possible (from buffered data, or
+        # data the kernel probably holds); otherwise wait for the fd.  On a
+        # closed stream an unsatisfiable read raises StreamClosedError here,
+        # synchronously.  Any other error is raised to the caller too (not
+        # logged: the caller sees it) after closing the stream.
+        try:
+            self._read_inline()
+        except StreamClosedError:
+            raise
+        except Exception as e:
+            self.close(exc_info=e)
+            raise
+
+    def _read_inline(self) -> None:
+        kind = self._read_kind
+        if kind == _CLOSE:
+            if self._closed:
+                self._finish_read(self._read_end - self._read_pos)
+            else:
+                self._read_now_or_wait()
+            return
+        if kind == _INTO:
+            if self._closed:
+                self._raise_read_after_close()
+            self._read_now_or_wait()
+            return
         pos = self._read_pos
         end = self._read_end
-        if end != pos or self._read_kind == _BYTES:
+        if end != pos or kind == _BYTES:
             try:
                 size = self._find_read_size(self._read_buf, pos, end, True)
             except UnsatisfiableReadError as e:
@@ -420,7 +475,7 @@ class BaseIOStream:
                 self._finish_read(size)
                 return
         if self._closed:
-            self._fail_read_after_close()
+            self._raise_read_after_close()
         elif self._read_more or self._tls_pending():
             self._read_now_or_wait()
         else:
@@ -657,14 +712,17 @@ class BaseIOStream:
         self._user_buffer_filled = 0
         self._resolve_read(count)
 
-    def _fail_read_after_close(self) -> None:
+    def _raise_read_after_close(self) -> None:
+        # A read started on a closed stream that the buffered data cannot
+        # satisfy: raise at once rather than return a failed future.
         future = self._read_future
         self._read_future = None
         self._read_kind = _NONE
+        self._read_regex = None
         self._user_buffer = None
         if future is not None and not future.done():
-            future.set_exception(StreamClosedError(real_error=self.error))
-            _mark_retrieved(future)
+            future.cancel()
+        raise StreamClosedError(real_error=self.error)
 
     def _unsatisfiable(self, error: UnsatisfiableReadError) -> None:
         gen_log.info("Unsatisfiable read, closing connection: %s", error)
@@ -687,8 +745,9 @@ class BaseIOStream:
             self.close(exc_info=e)
 
     def _buffer_overflow(self) -> None:
+        # Raised through _on_readable, which logs it and closes the stream.
         gen_log.error("Reached maximum read buffer size")
-        self.close(exc_info=StreamBufferFullError("Reached maximum read buffer size"))
+        raise StreamBufferFullError("Reached maximum read buffer size")
 
     def _read_loop(self) -> None:
         chunk_size = self.read_chunk_size
@@ -732,7 +791,6 @@ class BaseIOStream:
                     return
                 if self._read_end - self._read_pos > self.max_buffer_size:
                     self._buffer_overflow()
-                    return
                 if self._read_end - self._read_pos >= self._read_ahead_limit() or (
                     count < chunk_size and not self._tls_pending()
                 ):
@@ -754,7 +812,12 @@ class BaseIOStream:
                 # Receive a new bytes object: when that chunk alone is what
                 # the read wants (small request/response traffic, partial
                 # reads of a bulk stream) it is returned without a copy.
-                data = self._receive(chunk_size)
+                if "read_from_fd" in self.__dict__:
+                    # read_from_fd was replaced on this very stream (a
+                    # wrapper or a test double): honour it here too.
+                    data = BaseIOStream._receive(self, chunk_size)
+                else:
+                    data = self._receive(chunk_size)
                 if data is None:
                     return
                 if not data:
@@ -797,7 +860,6 @@ class BaseIOStream:
                 more = bulk = self._read_more = self._read_more or self._tls_pending()
             if self._read_end - self._read_pos > self.max_buffer_size:
                 self._buffer_overflow()
-                return
             if kind != _CLOSE:
                 try:
                     size = self._find_read_size(
@@ -809,8 +871,14 @@ class BaseIOStream:
                 if size is not None:
                     self._finish_read(size)
                     resolved = True
-            if not more:
+            if not more and self._read_future is None:
                 return
+            # A short read left the pending read unsatisfied: receive once
+            # more (normally "would block") instead of waiting for the next
+            # readiness event.  That event may never come: uvloop stops
+            # watching a descriptor after reporting an error on it, and a
+            # peer's reset that arrived with the data is only seen by this
+            # next receive.
 
     # -- writing ---------------------------------------------------------
 
@@ -819,9 +887,11 @@ class BaseIOStream:
 
         Returns a `Future` that resolves (with None) once all data written so
         far has been handed to the OS; it fails with `StreamClosedError` if
-        the stream closes first.  Large ``bytes`` and ``memoryview`` data are
-        queued by reference, not copied: do not modify a memoryview's
-        underlying buffer until the future resolves.
+        the stream closes first.  Data over 4 KiB (``bytes``, ``bytearray``
+        or ``memoryview``) is queued by reference, not copied: do not modify
+        a bytearray or a memoryview's underlying buffer until the future
+        resolves.  The reference is dropped as soon as the data has been
+        sent or the stream closes, so a bytearray can be resized again then.
 
         Raises `StreamClosedError` if the stream is closed, and
         `StreamBufferFullError` if ``max_write_buffer_size`` would be exceeded.
@@ -928,7 +998,12 @@ class BaseIOStream:
         if self._read_future is not None:
             pos, end = self._read_pos, self._read_end
             if self._read_kind == _CLOSE:
-                self._finish_read(end - pos)
+                # The data is complete only if the peer closed: after any
+                # other error it may be truncated, so the read fails.  (A
+                # reset counts as a close: some systems report a peer's
+                # clean close that way.)
+                if self.error is None or self._is_connection_error(self.error):
+                    self._finish_read(end - pos)
             elif self._read_kind == _INTO:
                 if self._user_buffer_filled and self._read_partial:
                     self._finish_into()
@@ -940,7 +1015,12 @@ class BaseIOStream:
                 if size is not None:
                     self._finish_read(size)
         self._unregister()
-        self.close_fd()
+        try:
+            self.close_fd()
+        except OSError as e:
+            # The descriptor is gone either way (closed behind our back,
+            # say); the stream must still finish closing.
+            gen_log.debug("Error closing fd %s: %s", self._fd_registered, e)
         self._signal_closed()
 
     def _signal_closed(self) -> None:
@@ -996,7 +1076,9 @@ class BaseIOStream:
     @staticmethod
     def _is_connection_error(error: BaseException) -> bool:
         if isinstance(error, ssl.SSLError):
-            return False
+            # A TLS peer that vanished without close_notify is a hang-up
+            # like any other; other TLS errors are worth a log line.
+            return isinstance(error, ssl.SSLEOFError)
         if isinstance(error, (ConnectionError, StreamClosedError)):
             return True
         return isinstance(error, OSError) and error.errno in _ERRNO_CONNRESET
@@ -1212,6 +1294,9 @@ class IOStream(BaseIOStream):
         self._tls_successor = tls_stream
         future = tls_stream.wait_for_handshake()
         tls_stream.set_close_callback(close_callback)
+        # Nobody can use the new stream if its future is cancelled: close it
+        # rather than leave the handshake (and the socket) behind.
+        future.add_done_callback(_close_if_cancelled(tls_stream))
         return future
 
     def set_nodelay(self, value: bool) -> None:
@@ -1246,6 +1331,7 @@ class SSLIOStream(IOStream):
         self._ssl_options: dict[str, Any] | ssl.SSLContext | None = kwargs.pop("ssl_options", None)
         super().__init__(*args, **kwargs)
         self._ssl_accepting = False
+        self._handshake_done = False
         self._handshake_reading = False
         self._handshake_writing = False
         self._server_hostname: str | None = None
@@ -1311,6 +1397,13 @@ class SSLIOStream(IOStream):
                 peer = "(not connected)"
             if not self._quiet_handshake_error(e):
                 gen_log.warning("SSL Error on %s %s: %s", self._fd_int(), peer, e)
+            # Whoever waits for the handshake gets the TLS error itself (a
+            # failed certificate check, say), not a bare StreamClosedError.
+            future = self._ssl_connect_future
+            self._ssl_connect_future = None
+            if future is not None and not future.done():
+                future.set_exception(e)
+                _mark_retrieved(future)
             self.close(exc_info=e)
             return
         except OSError as e:
@@ -1318,16 +1411,19 @@ class SSLIOStream(IOStream):
             return
         self._ssl_accepting = False
         self._connecting = False
+        self._handshake_done = True
         self._stop_writing()
         future = self._ssl_connect_future
         self._ssl_connect_future = None
         if future is not None and not future.done():
             future.set_result(self)
         self._resume_after_connect()
-        if self._read_future is not None and not self._closed:
+        if self._closed:
+            return
+        if self._read_future is not None:
             # Application data may have arrived with the last handshake
             # record and already sit decrypted in the TLS layer.
-            self._try_read_from_buffer()
+            self._try_inline_read()
 
     @staticmethod
     def _quiet_handshake_error(error: BaseException) -> bool:
@@ -1415,6 +1511,24 @@ class SSLIOStream(IOStream):
             tcp_future.set_result(self)
         self._start_handshake()
 
+    def close_fd(self) -> None:
+        """Close the socket, first consuming what little the peer sent unasked.
+
+        TLS 1.3 servers send session tickets after the handshake, which a
+        client that only writes never reads.  Closing a socket with unread
+        data sends a reset instead of a normal close, and a reset can
+        destroy data written just before; so up to a few records still in
+        the kernel are read (and dropped) first.
+        """
+        if self._handshake_done:
+            try:
+                for _ in range(_CLOSE_DRAIN_READS):
+                    if not self.socket.recv(_DEFAULT_READ_CHUNK_SIZE):
+                        break
+            except (ssl.SSLError, OSError, ValueError):
+                pass
+        self.socket.close()
+
     def _tls_pending(self) -> bool:
         return not self._ssl_accepting and not self._closed and self.socket.pending() > 0
 
@@ -1453,6 +1567,14 @@ class SSLIOStream(IOStream):
             return self.socket.send(data)
         except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
             return 0
+
+
+def _close_if_cancelled(stream: BaseIOStream) -> Callable[[Future[Any]], None]:
+    def callback(future: Future[Any]) -> None:
+        if future.cancelled():
+            stream.close()
+
+    return callback
 
 
 def _mark_retrieved_if_failed(future: Future[Any]) -> None:

@@ -166,28 +166,39 @@ if hasattr(socket, "AF_UNIX"):
 
         A stale socket file at that path is replaced; any other existing file
         makes it raise `ValueError`.  The file gets permissions ``mode``.
-        The socket is non-blocking.  Raises `OSError` if binding fails.
+        On Linux, a ``file`` starting with a NUL character (``"\\0name"``)
+        names a socket in the abstract namespace instead: no file is
+        created, and ``mode`` does not apply.  The socket is non-blocking.
+        Raises `OSError` if binding fails (for an abstract name: if it is
+        in use).
         """
+        abstract = file.startswith("\0")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setblocking(False)
-            try:
-                st = os.stat(file)
-            except FileNotFoundError:
-                pass
-            else:
-                if stat.S_ISSOCK(st.st_mode):
-                    os.remove(file)
-                else:
-                    raise ValueError("File %s exists and is not a socket" % file)
+            if not abstract:
+                _remove_stale_socket_file(file)
             sock.bind(file)
-            os.chmod(file, mode)
+            if not abstract:
+                os.chmod(file, mode)
             sock.listen(backlog)
         except BaseException:
             sock.close()
             raise
         return sock
+
+
+def _remove_stale_socket_file(file: str) -> None:
+    # A socket file left by an earlier server would make bind fail.
+    try:
+        st = os.stat(file)
+    except FileNotFoundError:
+        return
+    if stat.S_ISSOCK(st.st_mode):
+        os.remove(file)
+    else:
+        raise ValueError("File %s exists and is not a socket" % file)
 
 
 def add_accept_handler(

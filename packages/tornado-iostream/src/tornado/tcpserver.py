@@ -56,8 +56,8 @@ class TCPServer:
     connection.  ``max_buffer_size`` and ``read_chunk_size`` are passed to
     every stream.
 
-    Raises `ValueError` if a dict ``ssl_options`` lacks ``certfile`` or
-    names files that do not exist.
+    Raises `KeyError` if a dict ``ssl_options`` lacks ``certfile`` (as
+    Tornado does), `ValueError` if it names files that do not exist.
     """
 
     def __init__(
@@ -78,7 +78,7 @@ class TCPServer:
             # Check the files now: an error at startup beats an error on the
             # first connection.
             if "certfile" not in ssl_options:
-                raise ValueError('missing key "certfile" in ssl_options')
+                raise KeyError('missing key "certfile" in ssl_options')
             for key in ("certfile", "keyfile"):
                 path = ssl_options.get(key)
                 if path is not None and not os.path.exists(path):
