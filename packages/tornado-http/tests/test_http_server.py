@@ -493,6 +493,39 @@ async def test_content_length_mismatch_raises(
     assert len(errors) == 1 and error in str(errors[0])
 
 
+@pytest.mark.parametrize("then_write", [True, False])
+@pytest.mark.asyncio
+async def test_body_after_refused_head_ends_the_connection(
+    serve: Any, connect: Any, then_write: bool
+) -> None:
+    # A head refused for contradicting framing headers, then a body or a
+    # finish anyway: the connection ends (no raw body for a client to wait
+    # on, no hang).
+    errors: list[Exception] = []
+
+    def app(request: HTTPServerRequest) -> None:
+        conn = request.connection
+        assert conn is not None
+        both = HTTPHeaders({"Content-Length": "2", "Transfer-Encoding": "chunked"})
+        try:
+            conn.write_headers(OK, both)
+        except HTTPOutputError as e:
+            errors.append(e)
+        try:
+            if then_write:
+                conn.write(b"hi")
+            conn.finish()
+        except HTTPOutputError as e:
+            errors.append(e)
+
+    _, port = await serve(app)
+    client = await connect(port)
+    await client.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert await asyncio.wait_for(client.closed_by_peer(), 10)
+    assert len(errors) == 2
+    assert "Content-Length and Transfer-Encoding" in str(errors[0])
+
+
 @pytest.mark.parametrize(
     "headers",
     [

@@ -343,6 +343,7 @@ class HTTP1Connection(HTTPConnection):
         self._finish_future: asyncio.Future[None] | None = None
         self._pending_write: asyncio.Future[None] | None = None
         self._writer: BodyWriter | None = None
+        self._headers_refused = False
         self._request_start_line: RequestStartLine | None = None
         self._request_headers: HTTPHeaders | None = None
         self._response_start_line: ResponseStartLine | None = None
@@ -842,46 +843,54 @@ class HTTP1Connection(HTTPConnection):
         injection), and `~tornado.httputil.HTTPOutputError` for
         inconsistent framing headers.
         """
-        if self.is_client:
-            assert isinstance(start_line, RequestStartLine)
-            self._request_start_line = start_line
-            self._request_headers = headers
-            if (
-                start_line.method in ("POST", "PUT", "PATCH")
-                and "Content-Length" not in headers
-                and "Transfer-Encoding" not in headers
-            ):
-                headers["Transfer-Encoding"] = "chunked"
-            self._disconnect_on_finish = not _http1.request_keep_alive(start_line, headers)
-            writer = _http1.request_body_writer(headers)
-            head = _http1.serialize_request_head(start_line, headers)
-        else:
-            assert isinstance(start_line, ResponseStartLine)
-            request_line = self._request_start_line
-            assert request_line is not None, "write_headers before a request was read"
-            if request_line.version == "HTTP/1.1":
-                if self._disconnect_on_finish:
-                    headers["Connection"] = "close"
-            elif self._request_keep_alive and not self._disconnect_on_finish:
-                headers["Connection"] = "Keep-Alive"
-            writer = _http1.response_body_writer(
-                request_line.method, request_line.version, start_line.code, headers
-            )
-            if request_line.method == "HEAD" and start_line.code >= 200:
-                # Applications often answer HEAD as GET; the body must not
-                # reach the wire, but writing it is not an error.
-                writer = _HeadResponseWriter()
-            if writer.must_close:
-                self._disconnect_on_finish = True
-            self._response_start_line = ResponseStartLine(
-                "HTTP/1.1", start_line.code, start_line.reason
-            )
-            self._response_headers = headers
-            head = _http1.serialize_response_head(self._response_start_line, headers)
-            self._response_started = True
-        self._writer = writer
-        if chunk:
-            head += writer.write(chunk)
+        try:
+            if self.is_client:
+                assert isinstance(start_line, RequestStartLine)
+                self._request_start_line = start_line
+                self._request_headers = headers
+                if (
+                    start_line.method in ("POST", "PUT", "PATCH")
+                    and "Content-Length" not in headers
+                    and "Transfer-Encoding" not in headers
+                ):
+                    headers["Transfer-Encoding"] = "chunked"
+                self._disconnect_on_finish = not _http1.request_keep_alive(start_line, headers)
+                writer = _http1.request_body_writer(headers)
+                head = _http1.serialize_request_head(start_line, headers)
+            else:
+                assert isinstance(start_line, ResponseStartLine)
+                request_line = self._request_start_line
+                assert request_line is not None, "write_headers before a request was read"
+                if request_line.version == "HTTP/1.1":
+                    if self._disconnect_on_finish:
+                        headers["Connection"] = "close"
+                elif self._request_keep_alive and not self._disconnect_on_finish:
+                    headers["Connection"] = "Keep-Alive"
+                writer = _http1.response_body_writer(
+                    request_line.method, request_line.version, start_line.code, headers
+                )
+                if request_line.method == "HEAD" and start_line.code >= 200:
+                    # Applications often answer HEAD as GET; the body must not
+                    # reach the wire, but writing it is not an error.
+                    writer = _HeadResponseWriter()
+                if writer.must_close:
+                    self._disconnect_on_finish = True
+                self._response_start_line = ResponseStartLine(
+                    "HTTP/1.1", start_line.code, start_line.reason
+                )
+                self._response_headers = headers
+                head = _http1.serialize_response_head(self._response_start_line, headers)
+                self._response_started = True
+            self._writer = writer
+            if chunk:
+                head += writer.write(chunk)
+        except Exception:
+            # Refused (framing headers that contradict each other, a value
+            # with CR/LF) before anything was written: the caller may try
+            # again with other headers, but a body written without that is
+            # not a raw legacy response (see `write`).
+            self._headers_refused = True
+            raise
         return self._write_to_stream(head)
 
     def _write_to_stream(self, data: bytes) -> asyncio.Future[None]:
@@ -912,6 +921,11 @@ class HTTP1Connection(HTTPConnection):
         if writer is None:
             if self.is_client:
                 raise HTTPOutputError("write() called before write_headers()")
+            if self._headers_refused:
+                # The body of a response whose head was refused: no client
+                # could frame it, so the connection ends here.
+                self.stream.close()
+                raise HTTPOutputError("write() after write_headers() was refused")
             # The legacy interface (a plain callable given to HTTPServer):
             # the application writes the whole response, head included, as
             # raw bytes.
@@ -935,6 +949,10 @@ class HTTP1Connection(HTTPConnection):
         """
         writer = self._writer
         if writer is None:
+            if not self.is_client:
+                # A response that never started: end the connection rather
+                # than leave the client waiting for it.
+                self.stream.close()
             raise HTTPOutputError("finish() called before write_headers()")
         stream = self.stream
         try:

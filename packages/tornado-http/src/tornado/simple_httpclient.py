@@ -534,8 +534,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
     ) -> bool:
         if self.final_callback is None:
             # The response went out already (a timeout, say); what follows
-            # is the connection, or the attempt to make one, being torn down.
-            return isinstance(value, StreamClosedError | TimeoutError)
+            # is the connection, or the attempt to make one, being torn down
+            # (a TLS handshake cut short fails with an SSLError, an OSError).
+            return isinstance(value, StreamClosedError | OSError)
         self._remove_timeout()
         if isinstance(value, StreamClosedError):
             value = (

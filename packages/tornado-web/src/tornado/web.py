@@ -882,14 +882,7 @@ class RequestHandler:
                 for morsel in self._new_cookie.values():
                     headers.add("Set-Cookie", morsel.OutputString(None))
             start_line = httputil.ResponseStartLine("HTTP/1.1", status_code, self._reason)
-            try:
-                return connection.write_headers(start_line, headers, chunk)
-            except Exception:
-                # Refused before anything reached the wire (say, both
-                # Content-Length and Transfer-Encoding): an error page can
-                # still be sent instead.
-                self._headers_written = False
-                raise
+            return connection.write_headers(start_line, headers, chunk)
         for transform in self._transforms:
             chunk = transform.transform_chunk(chunk, include_footers)
         if self.request.method != "HEAD":
