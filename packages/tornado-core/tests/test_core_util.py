@@ -206,6 +206,16 @@ def test_websocket_mask_matches_bytewise_xor_and_inverts(mask: bytes, data: byte
     assert tornado.util._websocket_mask is tornado.util._websocket_mask_python
 
 
+def test_websocket_mask_takes_buffers() -> None:
+    # The WebSocket protocol unmasks straight out of its receive buffer
+    # (a memoryview of a bytearray), without copying the payload first.
+    buffer = bytearray(b"..payload bytes..")
+    view = memoryview(buffer)[2:-2]
+    expected = bytes(b ^ b"wxyz"[i % 4] for i, b in enumerate(b"payload bytes"))
+    assert tornado.util._websocket_mask_python(b"wxyz", view) == expected
+    assert tornado.util._websocket_mask_python(bytearray(b"wxyz"), bytearray(view)) == expected
+
+
 # --- import_object --------------------------------------------------------------
 
 

@@ -357,8 +357,9 @@ def test_server_negotiation_echoes_parameters() -> None:
         "server_no_context_takeover; client_no_context_takeover"
     )
     assert params.local_max_window_bits == 10
+    assert params.remote_max_window_bits == 12
     assert params.local_no_context_takeover and params.remote_no_context_takeover
-    assert (params.compression_level, params.mem_level) == (9, 4)
+    assert params.compression_options == {"compression_level": 9, "mem_level": 4}
 
 
 @pytest.mark.parametrize(
@@ -393,6 +394,7 @@ def test_client_negotiation() -> None:
     )
     assert params is not None
     assert params.local_max_window_bits == 9
+    assert params.remote_max_window_bits == 15
     assert params.local_no_context_takeover
     assert proto.client_accept_deflate(None, None) is None
 

@@ -292,12 +292,13 @@ def timedelta_to_seconds(td: timedelta) -> float:
     return td.total_seconds()
 
 
-def _websocket_mask_python(mask: bytes, data: bytes) -> bytes:
+def _websocket_mask_python(mask: bytes, data: bytes | bytearray | memoryview) -> bytes:
     """XOR ``data`` with the 4-byte ``mask`` repeated over its length.
 
     The masking of WebSocket frame payloads (RFC 6455 section 5.3); applying
-    it twice gives back the data.  Done on two big integers, which is far
-    faster in pure Python than a byte-by-byte loop.
+    it twice gives back the data.  Done as one XOR of two big integers,
+    which CPython runs in C at memory speed: far faster in pure Python than
+    a loop over the bytes.
 
     Raises `ValueError` if ``mask`` is not exactly 4 bytes long.
     """
@@ -306,9 +307,10 @@ def _websocket_mask_python(mask: bytes, data: bytes) -> bytes:
     size = len(data)
     if not size:
         return b""
-    key = (bytes(mask) * (size // 4 + 1))[:size]
-    mixed = int.from_bytes(data, "big") ^ int.from_bytes(key, "big")
-    return mixed.to_bytes(size, "big")
+    mask = bytes(mask)
+    key = mask * (size >> 2) + mask[: size & 3]
+    mixed = int.from_bytes(data, "little") ^ int.from_bytes(key, "little")
+    return mixed.to_bytes(size, "little")
 
 
 #: The WebSocket masking function (there is no C speedup in this package).

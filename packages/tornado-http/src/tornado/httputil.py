@@ -87,17 +87,119 @@ class HTTPOutputError(Exception):
 
 
 # ---------------------------------------------------------------------------
-# Grammar pieces (RFC 9110 section 5) shared by HTTPHeaders and _http1.
+# Grammar.
 
-#: ``token`` (RFC 9110 section 5.6.2): the characters of a header name or method.
-_TOKEN_CHARS = r"!#$%&'*+\-.^_`|~0-9A-Za-z"
-_TOKEN_RE = re.compile(f"[{_TOKEN_CHARS}]+")
-#: A header value as received: HTAB, SP, visible ASCII and obs-text (bytes
-#: 0x80-0xFF, which appear here as latin-1 code points).
-_FIELD_VALUE_RE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+def _ipv6_address() -> str:
+    """RFC 3986 section 3.2.2 ``IPv6address``: eight 16-bit pieces, where
+    one run of zero pieces may be written as ``::`` and the last two may be
+    an IPv4 address."""
+    h16 = "[0-9A-Fa-f]{1,4}"
+    dec_octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+    ls32 = rf"(?:{h16}:{h16}|{dec_octet}(?:\.{dec_octet}){{3}})"
+    forms = [f"(?:{h16}:){{6}}{ls32}", f"::(?:{h16}:){{5}}{ls32}"]
+    # The RFC's other alternatives: "[ *n( h16 ":" ) h16 ] "::"" and what
+    # may follow it, for n = 0 to 6 (fewer pieces after "::" as n grows).
+    tails = [f"(?:{h16}:){{4}}{ls32}", f"(?:{h16}:){{3}}{ls32}", f"(?:{h16}:){{2}}{ls32}"]
+    tails += [f"{h16}:{ls32}", ls32, h16, ""]
+    for n, tail in enumerate(tails):
+        forms.append(f"(?:(?:{h16}:){{0,{n}}}{h16})?::{tail}")
+    return "(?:" + "|".join(forms) + ")"
+
+
+class _ABNF:
+    """The HTTP/1.x grammar (RFC 9110 and 9112, URIs from RFC 3986), one
+    compiled `str` regex per rule, for matching with ``fullmatch``.
+
+    This is the one definition of what a valid token, header field or
+    start line is: `HTTPHeaders`, `parse_request_start_line` and
+    `parse_response_start_line` validate against it, and tests generate
+    valid input from it.  Character classes spell out ASCII ranges (never
+    ``\\d`` or ``\\s``, which match other Unicode characters), and text
+    stands for latin-1 decoded bytes, so ``obs-text`` is U+0080 to U+00FF.
+    """
+
+    # RFC 9110 section 5.6.2: tchar, the characters of names and methods.
+    _tchar = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
+    token = re.compile(f"{_tchar}+")
+    # Section 5.5: field-vchar = VCHAR / obs-text; field-content starts and
+    # ends with one, with SP, HTAB and field-vchar between (a field value
+    # carries no surrounding whitespace: that is the field line's OWS).
+    _field_vchar = r"[\x21-\x7e\x80-\xff]"
+    field_name = token
+    field_content = re.compile(rf"{_field_vchar}(?:[\t\x20-\x7e\x80-\xff]*{_field_vchar})?")
+    # field-value = *field-content: field-contents run together, which is
+    # field-content or nothing.
+    field_value = re.compile(f"(?:{field_content.pattern})?")
+    # RFC 9112 section 5: what follows the colon of a field line,
+    # OWS field-value OWS.  That is exactly the strings of field-vchar, SP
+    # and HTAB, which one character class matches without backtracking.
+    padded_field_value = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+    # field-line = field-name ":" OWS field-value OWS, and field lines
+    # joined with LF (line ends normalised, no empty lines), to check a
+    # whole header block in one match.
+    field_line = re.compile(f"{field_name.pattern}:{padded_field_value.pattern}")
+    field_lines = re.compile(rf"{field_line.pattern}(?:\n{field_line.pattern})*")
+
+    # RFC 3986 pieces of URIs.
+    _unreserved = r"A-Za-z0-9\-._~"
+    _sub_delims = r"!$&'()*+,;="
+    _pct_encoded = "%[0-9A-Fa-f]{2}"
+    _pchar = f"(?:[{_unreserved}{_sub_delims}:@]|{_pct_encoded})"
+    _segment = f"{_pchar}*"
+    _query = f"(?:{_pchar}|[/?])*"
+    _scheme = r"[A-Za-z][A-Za-z0-9+\-.]*"
+    _userinfo = f"(?:[{_unreserved}{_sub_delims}:]|{_pct_encoded})*"
+    _ipvfuture = rf"[vV][0-9A-Fa-f]+\.[{_unreserved}{_sub_delims}:]+"
+    _ip_literal = rf"\[(?:{_ipv6_address()}|{_ipvfuture})\]"
+    # IPv4address is also a reg-name, so reg-name alone covers both.
+    _reg_name = f"(?:[{_unreserved}{_sub_delims}]|{_pct_encoded})*"
+    _host = f"(?:{_ip_literal}|{_reg_name})"
+    _port = "[0-9]*"
+    _authority = f"(?:{_userinfo}@)?{_host}(?::{_port})?"
+    _hier_part = (
+        f"(?://{_authority}(?:/{_segment})*"  # "//" authority path-abempty
+        f"|/(?:{_pchar}+(?:/{_segment})*)?"  # path-absolute
+        f"|{_pchar}+(?:/{_segment})*"  # path-rootless
+        ")?"  # path-empty
+    )
+
+    # RFC 9112 section 3.2: the four forms of request-target.
+    origin_form = re.compile(f"(?:/{_segment})+(?:[?]{_query})?")
+    absolute_form = re.compile(f"{_scheme}:{_hier_part}(?:[?]{_query})?")
+    authority_form = re.compile(f"{_host}:{_port}")
+    asterisk_form = re.compile(r"\*")
+    request_target = re.compile(
+        f"{origin_form.pattern}|{absolute_form.pattern}"
+        f"|{authority_form.pattern}|{asterisk_form.pattern}"
+    )
+    # What the request line actually accepts as its target: any visible
+    # ASCII or obs-text.  RFC 9112 3.2 is ASCII-only and leaves out
+    # characters ("|", "{", "^", raw UTF-8...) that clients send unescaped,
+    # and refusing those would break working applications; spaces and
+    # control characters, which would let a request be misread, still fail.
+    lenient_request_target = re.compile(r"[\x21-\x7e\x80-\xff]+")
+
+    method = token
+    # RFC 9112 section 2.3, HTTP-version = "HTTP/" DIGIT "." DIGIT, held
+    # to major version 1: this module reads HTTP/1.x messages only.
+    http1_version = re.compile(r"HTTP/1\.[0-9]")
+    # Section 3: request-line = method SP request-target SP HTTP-version.
+    request_line = re.compile(
+        f"({method.pattern}) ({lenient_request_target.pattern}) ({http1_version.pattern})"
+    )
+    # Section 4: status-line = HTTP-version SP status-code SP [ reason-phrase ].
+    status_code = re.compile("[0-9]{3}")
+    reason_phrase = re.compile(r"[\t\x20-\x7e\x80-\xff]+")
+    status_line = re.compile(
+        f"({http1_version.pattern}) ({status_code.pattern}) ({reason_phrase.pattern})?"
+    )
+
+
 #: The characters no header value may contain, whatever its encoding:
 #: the C0 controls other than HTAB, and DEL.  CR and LF are among them, which
-#: is what stops header injection.
+#: is what stops header injection.  (For text that is not latin-1 bytes,
+#: such as a multipart part's UTF-8 headers, where `_ABNF` cannot apply.)
 _FORBIDDEN_VALUE_CHAR_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 # Header names seen on the wire are a small set; remembering their
@@ -121,14 +223,15 @@ def _normalize_header(name: str) -> str:
 
 
 def _check_header_value(value: str, chars_are_bytes: bool) -> bool:
-    """Whether ``value`` is an acceptable header value.
+    """Whether ``value`` is an acceptable header value, surrounding spaces
+    and tabs allowed.
 
     With ``chars_are_bytes`` the string stands for latin-1 decoded bytes, so
-    only the RFC 9110 field-value characters are allowed; otherwise any
+    only RFC 9110 field-value characters are allowed; otherwise any
     character except the C0 controls (but HTAB) and DEL is.
     """
     if chars_are_bytes:
-        return _FIELD_VALUE_RE.fullmatch(value) is not None
+        return _ABNF.padded_field_value.fullmatch(value) is not None
     return _FORBIDDEN_VALUE_CHAR_RE.search(value) is None
 
 
@@ -226,9 +329,10 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         contains characters a header value may not (control characters such
         as CR, LF or NUL).  ``_chars_are_bytes`` (default true) says the
         strings are latin-1 decoded bytes; pass false for text that may hold
-        any non-control Unicode character.
+        any non-control Unicode character.  The value is stored as given,
+        surrounding whitespace included.
         """
-        if _TOKEN_RE.fullmatch(name) is None:
+        if _ABNF.field_name.fullmatch(name) is None:
             raise HTTPInputError(f"Invalid header name {name!r}")
         if not _check_header_value(value, _chars_are_bytes):
             raise HTTPInputError(f"Invalid header value {value!r}")
@@ -268,11 +372,15 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             key = self._last_key
             if key is None:
                 raise HTTPInputError("first header line cannot start with whitespace")
-            continuation = " " + line.strip(" \t")
+            continuation = line.strip(" \t")
             if not _check_header_value(continuation, _chars_are_bytes):
                 raise HTTPInputError(f"Invalid header value {continuation!r}")
-            self._lists[key][-1] += continuation
-            self._joined[key] = None
+            if continuation:
+                # RFC 9112 5.2: the fold is replaced by a space, and the
+                # value's surrounding whitespace is not part of it.
+                values = self._lists[key]
+                values[-1] = f"{values[-1]} {continuation}" if values[-1] else continuation
+                self._joined[key] = None
             return
         name, colon, value = line.partition(":")
         if not colon:
@@ -292,6 +400,22 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             >>> sorted(h.items())
             [('Content-Length', '42'), ('Content-Type', 'text/html')]
         """
+        if _chars_are_bytes and cls is HTTPHeaders:
+            # The common case, valid input: one regex match over the whole
+            # block, then no validation per line.  Anything it refuses goes
+            # through the line-by-line path below, which says what is wrong.
+            text = headers.replace("\r\n", "\n") if "\r" in headers else headers
+            text = text.strip("\n")
+            if "\n\n" in text:
+                text = "\n".join(line for line in text.split("\n") if line)
+            if not text:
+                return cls()
+            if _ABNF.field_lines.fullmatch(text) is not None:
+                lines = text.split("\n")
+                result = _headers_from_trusted_lines(lines)
+                # As after parse_line: a continuation would extend the last field.
+                result._last_key = _normalize_header(lines[-1].partition(":")[0])
+                return result
         result = cls()
         for line in headers.split("\n"):
             if line[:1] in (" ", "\t"):
@@ -420,39 +544,39 @@ class ResponseStartLine(NamedTuple):
     reason: str
 
 
-_HTTP_VERSION_RE = re.compile(r"HTTP/1\.[0-9]")
-_RESPONSE_START_LINE_RE = re.compile(r"(HTTP/1\.[0-9]) ([0-9]{3})(?: ([^\r\n]*))?")
-
-
 def parse_request_start_line(line: str) -> RequestStartLine:
     """Parse a request line such as ``"GET /foo HTTP/1.1"``.
 
-    Raises `HTTPInputError` unless the line has exactly three
-    space-separated parts and an ``HTTP/1.x`` version.
+    The method must be an RFC 9110 token and the version ``HTTP/1.x``; the
+    target may hold any visible ASCII or latin-1 (obs-text) character,
+    which is more than RFC 9112 allows, so that characters clients send
+    unescaped keep working.  Raises `HTTPInputError` for anything else,
+    including extra spaces and control characters.
 
         >>> parse_request_start_line("GET /foo HTTP/1.1")
         RequestStartLine(method='GET', path='/foo', version='HTTP/1.1')
     """
-    parts = line.split(" ")
-    if len(parts) != 3:
+    match = _ABNF.request_line.fullmatch(line)
+    if match is None:
+        if line.count(" ") == 2 and _ABNF.http1_version.fullmatch(line.rpartition(" ")[2]) is None:
+            raise HTTPInputError(f"Malformed HTTP version in HTTP Request-Line: {line!r}")
         raise HTTPInputError(f"Malformed HTTP request line {line!r}")
-    method, path, version = parts
-    if _HTTP_VERSION_RE.fullmatch(version) is None:
-        raise HTTPInputError(f"Malformed HTTP version in HTTP Request-Line: {version!r}")
+    method, path, version = match.groups()
     return RequestStartLine(method, path, version)
 
 
 def parse_response_start_line(line: str) -> ResponseStartLine:
     """Parse a status line such as ``"HTTP/1.1 200 OK"``.
 
-    The reason phrase may be empty or (as some servers send it) missing
-    together with its separating space.  Raises `HTTPInputError` for
-    anything else.
+    As RFC 9112 section 4 has it: ``HTTP/1.x``, a space, three digits, a
+    space and a reason phrase, which may be empty but not left out along
+    with its space, and holds no control characters other than tab.
+    Raises `HTTPInputError` for anything else.
 
         >>> parse_response_start_line("HTTP/1.1 200 OK")
         ResponseStartLine(version='HTTP/1.1', code=200, reason='OK')
     """
-    match = _RESPONSE_START_LINE_RE.fullmatch(native_str(line))
+    match = _ABNF.status_line.fullmatch(native_str(line))
     if match is None:
         raise HTTPInputError(f"Error parsing response start line {line!r}")
     version, code, reason = match.groups()

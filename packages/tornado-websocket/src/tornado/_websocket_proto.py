@@ -27,6 +27,8 @@ import struct
 import zlib
 from typing import Any, Final
 
+from tornado.util import _websocket_mask
+
 OP_CONTINUATION: Final = 0x0
 OP_TEXT: Final = 0x1
 OP_BINARY: Final = 0x2
@@ -172,20 +174,9 @@ def parse_extensions(header: str) -> list[tuple[str, dict[str, str | None]]]:
 # -- masking and frame encoding ----------------------------------------------
 
 
-def mask_payload(mask: bytes, data: bytes | bytearray | memoryview) -> bytes:
-    """XOR ``data`` with the 4-byte ``mask`` repeated (RFC 6455 5.3).
-
-    One big-integer XOR over the whole payload: CPython does that in C, so
-    it runs at memory speed without a compiled extension.  Applying it twice
-    restores the data.
-    """
-    length = len(data)
-    if not length:
-        return b""
-    key = mask * (length >> 2) + mask[: length & 3]
-    return (int.from_bytes(data, "little") ^ int.from_bytes(key, "little")).to_bytes(
-        length, "little"
-    )
+#: XOR a payload with a 4-byte mask (RFC 6455 5.3); applying it twice
+#: restores the data.  The one implementation lives in tornado.util.
+mask_payload: Final = _websocket_mask
 
 
 def encode_frame(
@@ -272,17 +263,17 @@ class DeflateParams:
         self,
         *,
         local_max_window_bits: int = 15,
+        remote_max_window_bits: int = 15,
         local_no_context_takeover: bool = False,
         remote_no_context_takeover: bool = False,
         compression_options: dict[str, Any] | None = None,
     ) -> None:
         """Record the negotiated parameters."""
         self.local_max_window_bits = local_max_window_bits
+        self.remote_max_window_bits = remote_max_window_bits
         self.local_no_context_takeover = local_no_context_takeover
         self.remote_no_context_takeover = remote_no_context_takeover
-        options = compression_options or {}
-        self.compression_level: int = options.get("compression_level", zlib.Z_DEFAULT_COMPRESSION)
-        self.mem_level: int = options.get("mem_level", 8)
+        self.compression_options = compression_options
 
 
 def _window_bits(value: str | None, *, optional: bool) -> int | None:
@@ -319,8 +310,10 @@ def server_accept_deflate(
             continue
         if response is None:
             continue
-        return response[0], DeflateParams(
-            local_max_window_bits=response[1],
+        answer, server_bits, client_bits = response
+        return answer, DeflateParams(
+            local_max_window_bits=server_bits,
+            remote_max_window_bits=client_bits,
             local_no_context_takeover="server_no_context_takeover" in params,
             remote_no_context_takeover="client_no_context_takeover" in params,
             compression_options=compression_options,
@@ -328,9 +321,12 @@ def server_accept_deflate(
     return None
 
 
-def _server_answer(params: dict[str, str | None]) -> tuple[str, int] | None:
+def _server_answer(params: dict[str, str | None]) -> tuple[str, int, int] | None:
+    """The extension header answering one offer, with the window bits this
+    server compresses with and the ones the client will compress with; None
+    to decline the offer."""
     answer = ["permessage-deflate"]
-    server_bits = 15
+    server_bits = client_bits = 15
     for key, value in params.items():
         if key in ("server_no_context_takeover", "client_no_context_takeover"):
             if value is not None:
@@ -347,10 +343,13 @@ def _server_answer(params: dict[str, str | None]) -> tuple[str, int] | None:
         elif key == "client_max_window_bits":
             bits = _window_bits(value, optional=True)
             if bits is not None:
+                # Echoed back, this binds the client to that window, so
+                # its messages inflate with no more memory than it needs.
+                client_bits = bits
                 answer.append(f"{key}={bits}")
         else:
             raise HandshakeError(f"unknown parameter {key}")
-    return "; ".join(answer), server_bits
+    return "; ".join(answer), server_bits, client_bits
 
 
 def client_offer() -> str:
@@ -373,13 +372,15 @@ def client_accept_deflate(
     if len(extensions) != 1 or extensions[0][0] != "permessage-deflate":
         raise HandshakeError(f"unexpected extensions {header!r}")
     params = extensions[0][1]
-    client_bits = 15
+    client_bits = server_bits = 15
     for key, value in params.items():
         if key in ("server_no_context_takeover", "client_no_context_takeover"):
             if value is not None:
                 raise HandshakeError(f"{key} takes no value")
         elif key == "server_max_window_bits":
-            _window_bits(value, optional=False)
+            bits = _window_bits(value, optional=False)
+            assert bits is not None
+            server_bits = bits
         elif key == "client_max_window_bits":
             bits = _window_bits(value, optional=False)
             assert bits is not None
@@ -390,51 +391,114 @@ def client_accept_deflate(
             raise HandshakeError(f"unknown parameter {key}")
     return DeflateParams(
         local_max_window_bits=client_bits,
+        remote_max_window_bits=server_bits,
         local_no_context_takeover="client_no_context_takeover" in params,
         remote_no_context_takeover="server_no_context_takeover" in params,
         compression_options=compression_options,
     )
 
 
-class _Deflater:
-    def __init__(self, params: DeflateParams) -> None:
-        self._params = params
-        self._compressor: Any = None
+def _check_window_bits(max_wbits: int | None) -> int:
+    if max_wbits is None:
+        return zlib.MAX_WBITS
+    if not 8 <= max_wbits <= zlib.MAX_WBITS:
+        raise ValueError(f"window bits must be between 8 and {zlib.MAX_WBITS}, not {max_wbits}")
+    return max_wbits
+
+
+class _DecompressTooLargeError(Exception):
+    """A compressed message inflates to more than the allowed message size.
+
+    Raised by `_PerMessageDeflateDecompressor` as soon as the limit is
+    passed, without inflating the rest of the message.
+    """
+
+
+class _PerMessageDeflateCompressor:
+    """Compresses the payloads of outgoing messages (RFC 7692 section 7.2.1).
+
+    ``persistent`` keeps one compressor for the whole connection, so later
+    messages refer back to earlier ones (context takeover); when false each
+    message is compressed on its own (``*_no_context_takeover``).
+    ``max_wbits`` is the negotiated window size (None for zlib's largest).
+    ``compression_options`` may set ``compression_level`` and
+    ``mem_level``.  Raises `ValueError` for window bits outside 8 to 15;
+    zlib cannot compress with an 8-bit window, so negotiation never agrees
+    to one for this side.
+    """
+
+    def __init__(
+        self,
+        persistent: bool,
+        max_wbits: int | None,
+        compression_options: dict[str, Any] | None = None,
+    ) -> None:
+        """Set up the compressor; see the class docstring."""
+        options = compression_options or {}
+        self._wbits = _check_window_bits(max_wbits)
+        self._level: int = options.get("compression_level", zlib.Z_DEFAULT_COMPRESSION)
+        self._mem_level: int = options.get("mem_level", 8)
+        self._persistent = persistent
+        self._compressor: Any = self._new() if persistent else None
 
     def _new(self) -> Any:
-        params = self._params
-        return zlib.compressobj(
-            params.compression_level,
-            zlib.DEFLATED,
-            -params.local_max_window_bits,
-            params.mem_level,
-        )
+        # Negative window bits: raw deflate, without zlib's header and checksum.
+        return zlib.compressobj(self._level, zlib.DEFLATED, -self._wbits, self._mem_level)
 
     def compress(self, data: bytes) -> bytes:
-        compressor = self._compressor
-        if compressor is None or self._params.local_no_context_takeover:
-            compressor = self._compressor = self._new()
+        """Return the compressed payload of one whole message."""
+        compressor = self._compressor if self._persistent else self._new()
         out: bytes = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
-        # RFC 7692 7.2.1: drop the empty stored block's 4-byte tail.
-        return out[:-4] if out.endswith(_DEFLATE_TAIL) else out
+        # RFC 7692 7.2.1: the sync flush ends with an empty stored block
+        # whose last 4 bytes are always 00 00 ff ff; they are not sent.
+        assert out.endswith(_DEFLATE_TAIL)
+        return out[:-4]
 
 
-class _Inflater:
-    def __init__(self, params: DeflateParams) -> None:
-        self._params = params
-        self._decompressor: Any = None
+class _PerMessageDeflateDecompressor:
+    """Inflates the payloads of incoming compressed messages (RFC 7692 7.2.2).
 
-    def decompress(self, data: bytes, limit: int) -> bytes:
-        decompressor = self._decompressor
-        if decompressor is None or self._params.remote_no_context_takeover:
-            # The largest window decodes whatever window the peer used.
-            decompressor = self._decompressor = zlib.decompressobj(-15)
-        try:
-            out: bytes = decompressor.decompress(data + _DEFLATE_TAIL, limit + 1)
-        except zlib.error as e:
-            raise ProtocolError(CLOSE_INVALID_DATA, f"bad deflate data: {e}") from None
+    ``persistent`` and ``max_wbits`` mean what they mean for
+    `_PerMessageDeflateCompressor`, for the peer's side.  A message that
+    inflates to more than ``max_message_size`` bytes raises
+    `_DecompressTooLargeError` once that many bytes are out, so a small
+    compressed "bomb" costs no more than the limit; corrupt data raises
+    `zlib.error`.
+    """
+
+    def __init__(
+        self,
+        persistent: bool,
+        max_wbits: int | None,
+        max_message_size: int,
+        compression_options: dict[str, Any] | None = None,
+    ) -> None:
+        """Set up the decompressor; ``compression_options`` is accepted for
+        symmetry with the compressor and not used (inflating has no level)."""
+        self._wbits = _check_window_bits(max_wbits)
+        self._max_message_size = max_message_size
+        self._persistent = persistent
+        self._decompressor: Any = self._new() if persistent else None
+
+    def _new(self) -> Any:
+        # Never below 9 bits: zlib before 1.2.9 compressed with a 512-byte
+        # window when asked for 256 bytes, and a larger window inflates a
+        # stream made with a smaller one just the same.
+        return zlib.decompressobj(-max(self._wbits, 9))
+
+    def decompress(self, data: bytes) -> bytes:
+        """Return the payload of one whole compressed message."""
+        decompressor = self._decompressor if self._persistent else self._new()
+        limit = self._max_message_size
+        # One byte over the limit tells "too big" from "exactly the limit";
+        # below that bound zlib has consumed all of its input.
+        out: bytes = decompressor.decompress(data + _DEFLATE_TAIL, limit + 1)
         if len(out) > limit:
-            raise ProtocolError(CLOSE_TOO_BIG, "message too big")
+            raise _DecompressTooLargeError(f"message inflates to more than {limit} bytes")
+        if decompressor.eof and self._persistent:
+            # The peer ended its deflate stream with a final block (RFC 7692
+            # 7.2.3.4 allows it); its next message starts a new stream.
+            self._decompressor = self._new()
         return out
 
 
@@ -464,8 +528,19 @@ class WebSocketProtocol:
         self._fragment_size = 0
         self._message_opcode = 0
         self._message_compressed = False
-        self._deflater = _Deflater(deflate) if deflate is not None else None
-        self._inflater = _Inflater(deflate) if deflate is not None else None
+        self._deflater: _PerMessageDeflateCompressor | None = None
+        self._inflater: _PerMessageDeflateDecompressor | None = None
+        if deflate is not None:
+            self._deflater = _PerMessageDeflateCompressor(
+                not deflate.local_no_context_takeover,
+                deflate.local_max_window_bits,
+                deflate.compression_options,
+            )
+            self._inflater = _PerMessageDeflateDecompressor(
+                not deflate.remote_no_context_takeover,
+                deflate.remote_max_window_bits,
+                max_message_size,
+            )
         self.close_sent = False
         self.close_received = False
         self.failed = False
@@ -679,7 +754,12 @@ class WebSocketProtocol:
     def _complete(self, opcode: int, compressed: bool, payload: bytes) -> Event | None:
         if compressed:
             assert self._inflater is not None
-            payload = self._inflater.decompress(payload, self.max_message_size)
+            try:
+                payload = self._inflater.decompress(payload)
+            except _DecompressTooLargeError:
+                raise ProtocolError(CLOSE_TOO_BIG, "message too big") from None
+            except zlib.error as e:
+                raise ProtocolError(CLOSE_INVALID_DATA, f"bad deflate data: {e}") from None
         self._message_bytes_in += len(payload)
         return self._handle_message(opcode, payload)
 

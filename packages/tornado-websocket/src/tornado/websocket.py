@@ -26,6 +26,17 @@ from urllib.parse import urlsplit
 
 from tornado import _websocket_proto as proto
 from tornado import httputil, web
+
+# The permessage-deflate pieces the protocol uses, importable from here
+# (where Tornado has always kept them) for tests and tools that drive them
+# directly.
+from tornado._websocket_proto import _DecompressTooLargeError as _DecompressTooLargeError
+from tornado._websocket_proto import (
+    _PerMessageDeflateCompressor as _PerMessageDeflateCompressor,
+)
+from tornado._websocket_proto import (
+    _PerMessageDeflateDecompressor as _PerMessageDeflateDecompressor,
+)
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.escape import json_encode, utf8
 from tornado.httpclient import HTTPClientError, HTTPRequest, _RequestProxy
