@@ -304,7 +304,9 @@ def test_parse_response_start_line() -> None:
         "HTTP/1.0", 404, "Not Found"
     )
     assert parse_response_start_line("HTTP/1.1 204 ") == ResponseStartLine("HTTP/1.1", 204, "")
-    assert parse_response_start_line("HTTP/1.1 204") == ResponseStartLine("HTTP/1.1", 204, "")
+    # RFC 9112 4: the space before an empty reason phrase is required.
+    with pytest.raises(HTTPInputError):
+        parse_response_start_line("HTTP/1.1 204")
 
 
 @pytest.mark.parametrize(
