@@ -81,6 +81,10 @@ _trailer_patterns: dict[int, bytes] = {}
 _CHUNK_LINE_PATTERN = rb"\n|(?<=[\s\S]{%d})" % MAX_CHUNK_LINE_SIZE
 
 
+#: How far a head or trailer pattern match looks past the line end it starts at.
+_HEAD_PATTERN_OVERLAP = 3
+
+
 def _head_pattern(max_header_size: int) -> bytes:
     """The regex that ends a message head: the blank line after the
     headers, or else the first line end past ``max_header_size`` bytes.
@@ -383,7 +387,12 @@ class HTTP1Connection(HTTPConnection):
         if timeout is not None:
             self._get_watchdog().arm(timeout)
         while True:
-            future = stream.read_until_regex(pattern, max_header_size + _HEAD_OVERRUN_MARGIN)
+            # A match starts at a line end and looks at most two bytes past
+            # it, so each search resumes where the last one gave up: a head
+            # that trickles in (or is huge) is scanned once, not per arrival.
+            future = stream._read_until_regex(
+                pattern, max_header_size + _HEAD_OVERRUN_MARGIN, _HEAD_PATTERN_OVERLAP
+            )
             if future.done() and expect_request:
                 # A pipelined request is already buffered: let other
                 # connections run before serving it.
@@ -693,8 +702,10 @@ class HTTP1Connection(HTTPConnection):
         if pending:
             await self._deliver_pending(delegate, pending, None)
         max_header_size = self.params.max_header_size
-        trailers = await stream.read_until_regex(
-            _trailer_pattern(max_header_size), max_header_size + _HEAD_OVERRUN_MARGIN
+        trailers = await stream._read_until_regex(
+            _trailer_pattern(max_header_size),
+            max_header_size + _HEAD_OVERRUN_MARGIN,
+            _HEAD_PATTERN_OVERLAP,
         )
         if len(trailers) > max_header_size or not (
             trailers in (b"\r\n", b"\n") or _is_head_end(trailers)

@@ -282,6 +282,7 @@ class BaseIOStream:
         self._read_partial = False
         self._read_delimiter = b""
         self._read_regex: re.Pattern[bytes] | None = None
+        self._read_regex_overlap: int | None = None
         self._read_max_bytes: int | None = None
         # Where to resume the delimiter search, so a long line is scanned once.
         self._read_scan_from = 0
@@ -355,9 +356,24 @@ class BaseIOStream:
         `StreamClosedError` whose ``real_error`` is `UnsatisfiableReadError`)
         when the match does not end within that many bytes.
         """
+        return self._read_until_regex(regex, max_bytes, None)
+
+    def _read_until_regex(
+        self, regex: bytes, max_bytes: int | None, overlap: int | None
+    ) -> Future[bytes]:
+        """`read_until_regex`; with *overlap*, searches resume where the last one failed.
+
+        *overlap* is a promise about the pattern: when it finds no match in
+        the first ``n`` buffered bytes, no match can start before
+        ``n - overlap`` (true of a pattern that starts at a fixed character
+        and looks at most *overlap* bytes ahead of it).  Each byte is then
+        searched about once, however the data trickles in, instead of the
+        whole buffer on every arrival.
+        """
         future = self._start_read(_REGEX)
         self._read_regex = re.compile(regex)
         self._read_max_bytes = max_bytes
+        self._read_regex_overlap = overlap
         self._try_inline_read()
         return future
 
@@ -652,11 +668,15 @@ class BaseIOStream:
         if kind == _REGEX:
             regex = self._read_regex
             assert regex is not None
+            overlap = self._read_regex_overlap
+            scan = self._read_scan_from if from_buffer and overlap is not None else 0
             if start == 0 and end == len(data):
-                match = regex.search(data)
+                match = regex.search(data, scan)
                 found_end = None if match is None else match.end()
             else:
-                found_end = self._regex_end(data, start, end)
+                found_end = self._regex_end(data, start, end, scan)
+            if found_end is None and from_buffer and overlap is not None:
+                self._read_scan_from = max(0, size - overlap)
             max_bytes = self._read_max_bytes
             if found_end is not None:
                 if max_bytes is not None and found_end > max_bytes:
@@ -671,13 +691,13 @@ class BaseIOStream:
             return None
         return None
 
-    def _regex_end(self, data: bytes | bytearray, start: int, end: int) -> int | None:
+    def _regex_end(self, data: bytes | bytearray, start: int, end: int, scan: int) -> int | None:
         # Search a view of exactly the buffered bytes, so that anchors and
         # lookbehinds see what a fresh string would.  The view (which the
         # match keeps alive) is gone when this returns.
         assert self._read_regex is not None
         with memoryview(data) as whole, whole[start:end] as window:
-            match = self._read_regex.search(window)
+            match = self._read_regex.search(window, scan)
             result = None if match is None else match.end()
             del match
         return result
@@ -1427,12 +1447,13 @@ class SSLIOStream(IOStream):
 
     @staticmethod
     def _quiet_handshake_error(error: BaseException) -> bool:
-        # Clients that hang up mid-handshake, or speak plain HTTP to a TLS
-        # port, are routine on the internet: not worth a warning.
-        if isinstance(error, ssl.SSLEOFError):
+        # Clients that hang up mid-handshake are routine: not worth a
+        # warning.  Any other failure (plain HTTP on a TLS port, a bad
+        # certificate, no shared cipher) is logged as Tornado does, one
+        # line without traceback, so misconfigured peers show up.
+        if isinstance(error, ssl.SSLEOFError | ssl.SSLZeroReturnError):
             return True
-        reason = getattr(error, "reason", None)
-        return reason in ("HTTP_REQUEST", "UNEXPECTED_EOF_WHILE_READING")
+        return getattr(error, "reason", None) == "UNEXPECTED_EOF_WHILE_READING"
 
     def _handshake_wait(self, read: bool) -> None:
         # While handshaking the fd is driven by _on_handshake_event; data
