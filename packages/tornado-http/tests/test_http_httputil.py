@@ -605,7 +605,9 @@ def test_urlencoded_argument_limit(default_config: None) -> None:
     assert len(args) == 1000
     with pytest.raises(HTTPInputError, match="too many"):
         _args_files("application/x-www-form-urlencoded", body + b"&x=1")
-    httputil.set_parse_body_config(ParseBodyConfig(max_arguments=5000))
+    httputil.set_parse_body_config(
+        ParseBodyConfig(urlencoded=httputil.ParseUrlEncodedConfig(max_arguments=5000))
+    )
     args, _ = _args_files("application/x-www-form-urlencoded", body + b"&x=1")
     assert len(args) == 1001
 

@@ -10,19 +10,40 @@ import pytest
 
 from tornado import httputil
 from tornado.http1connection import _MAX_1XX_RESPONSES
-from tornado.httputil import HTTPInputError, HTTPServerRequest, ParseBodyConfig, RequestStartLine
+from tornado.httputil import (
+    HTTPInputError,
+    HTTPServerRequest,
+    ParseBodyConfig,
+    ParseUrlEncodedConfig,
+    RequestStartLine,
+)
 
 # -- httputil --------------------------------------------------------------------
 
 
-def test_parse_body_config_urlencoded_view() -> None:
-    config = ParseBodyConfig(max_arguments=7)
+def test_parse_body_config_urlencoded_limits() -> None:
+    config = ParseBodyConfig(urlencoded=ParseUrlEncodedConfig(max_arguments=7))
     assert config.urlencoded.max_arguments == 7
+    assert config == ParseBodyConfig(urlencoded=ParseUrlEncodedConfig(7))
     assert httputil._DEFAULT_PARSE_BODY_CONFIG.urlencoded.max_arguments == 1000
+    arguments: dict[str, list[bytes]] = {}
+    body = b"&".join(b"a=%d" % i for i in range(8))
+    with pytest.raises(HTTPInputError, match="Max number of fields exceeded"):
+        httputil.parse_body_arguments(
+            "application/x-www-form-urlencoded", body, arguments, {}, config=config
+        )
+    httputil.parse_body_arguments(
+        "application/x-www-form-urlencoded", body[: body.rindex(b"&")], arguments, {}, config=config
+    )
+    assert len(arguments["a"]) == 7
+
+
+def test_http_whitespace_is_space_and_tab() -> None:
+    assert httputil.HTTP_WHITESPACE == " \t"
 
 
 def test_too_many_query_arguments_message() -> None:
-    n = httputil._DEFAULT_PARSE_BODY_CONFIG.max_arguments + 1
+    n = httputil._DEFAULT_PARSE_BODY_CONFIG.urlencoded.max_arguments + 1
     uri = "/?" + "&".join(f"a={i}" for i in range(n))
     with pytest.raises(HTTPInputError, match="Max number of fields exceeded"):
         HTTPServerRequest(start_line=RequestStartLine("GET", uri, "HTTP/1.0"))
@@ -412,3 +433,9 @@ async def test_curl_client_max_body_size(serve: Any) -> None:
         assert (await client.fetch(f"http://127.0.0.1:{port}/10")).body == b"a" * 10
     finally:
         client.close()
+
+
+def test_httpserver_keeps_the_old_request_class_name() -> None:
+    from tornado import httpserver
+
+    assert httpserver.HTTPRequest is HTTPServerRequest

@@ -50,6 +50,9 @@ from tornado.util import Configurable
 
 __all__ = ["HTTPServer"]
 
+#: The request class under its pre-4.0 name, for older code.
+HTTPRequest = HTTPServerRequest
+
 #: The header timeout used when ``idle_connection_timeout`` is not given:
 #: an idle keep-alive connection is closed after an hour, as in Tornado.
 _DEFAULT_IDLE_TIMEOUT = 3600.0

@@ -46,6 +46,7 @@ __all__ = [
     "HTTPServerRequest",
     "ParseBodyConfig",
     "ParseMultipartConfig",
+    "ParseUrlEncodedConfig",
     "RequestStartLine",
     "ResponseStartLine",
     "encode_username_password",
@@ -105,6 +106,12 @@ def _ipv6_address() -> str:
     for n, tail in enumerate(tails):
         forms.append(f"(?:(?:{h16}:){{0,{n}}}{h16})?::{tail}")
     return "(?:" + "|".join(forms) + ")"
+
+
+#: The characters HTTP counts as whitespace around header values (RFC 9110
+#: 5.6.3 OWS: space and tab).  Narrower than `str.strip`'s default, which
+#: would also remove form feeds and other characters a header may contain.
+HTTP_WHITESPACE = " \t"
 
 
 class _ABNF:
@@ -621,7 +628,7 @@ class HTTPServerRequest:
     ``start_line`` (a `RequestStartLine`) may be given instead of
     ``method``, ``uri`` and ``version``.  ``host`` is deprecated in favour
     of the ``Host`` header.  Raises `HTTPInputError` if the query string
-    has more arguments than `ParseBodyConfig.max_arguments` allows.
+    has more arguments than `ParseUrlEncodedConfig.max_arguments` allows.
     """
 
     path: str
@@ -665,7 +672,7 @@ class HTTPServerRequest:
         if uri is not None:
             self.path, _, self.query = uri.partition("?")
         self.query_arguments: dict[str, list[bytes]] = (
-            _parse_query(self.query, _default_config.max_arguments)
+            _parse_query(self.query, _default_config.urlencoded.max_arguments)
             if uri is not None and self.query
             else {}
         )
@@ -959,22 +966,27 @@ class ParseMultipartConfig:
 
 
 @dataclasses.dataclass
+class ParseUrlEncodedConfig:
+    """Limits for parsing query strings and ``application/x-www-form-urlencoded`` bodies.
+
+    ``max_arguments``: the most arguments one may have (counting its
+    ``&``-separated fields); more is an `HTTPInputError` (a 400).
+    """
+
+    max_arguments: int = 1000
+
+
+@dataclasses.dataclass
 class ParseBodyConfig:
     """Limits for parsing request query strings and form bodies.
 
-    ``multipart``: a `ParseMultipartConfig`; ``max_arguments``: the most
-    arguments a query string or ``urlencoded`` body may have (counting its
-    ``&``-separated fields).
+    ``multipart``: a `ParseMultipartConfig`; ``urlencoded``: a
+    `ParseUrlEncodedConfig` (for query strings too).  Install one with
+    `set_parse_body_config`, or pass it to `parse_body_arguments`.
     """
 
     multipart: ParseMultipartConfig = dataclasses.field(default_factory=ParseMultipartConfig)
-    max_arguments: int = 1000
-
-    @property
-    def urlencoded(self) -> ParseBodyConfig:
-        """The limits for query strings and ``urlencoded`` bodies: this
-        config itself (its ``max_arguments``)."""
-        return self
+    urlencoded: ParseUrlEncodedConfig = dataclasses.field(default_factory=ParseUrlEncodedConfig)
 
 
 # The built-in defaults (what `set_parse_body_config` replaces).
@@ -1059,7 +1071,7 @@ def _parse_urlencoded(
 ) -> None:
     _, params = _parse_header(content_type)
     charset = params.get("charset", "utf-8").lower()
-    parsed = _parse_query(body, config.max_arguments)
+    parsed = _parse_query(body, config.urlencoded.max_arguments)
     if charset not in ("utf-8", "utf8", "us-ascii", "ascii"):
         # Applications decode arguments as UTF-8, so re-encode values the
         # client says are in another charset.
