@@ -77,3 +77,23 @@ async def test_refused_response_headers_close_the_connection(serve: Any) -> None
     with pytest.raises(asyncio.IncompleteReadError):
         await asyncio.wait_for(client.fetch("/both"), 10)
     assert (await client.fetch("/")).code == 400
+
+
+class NonLatin1HeaderHandler(RequestHandler):
+    def get(self, how: str) -> None:
+        if how == "set":
+            self.set_header("X-Price", "10 \u20ac")
+        else:
+            self.add_header("X-Price", "10 \u20ac")
+        self.write("unreachable")
+
+
+@pytest.mark.asyncio
+async def test_header_value_beyond_latin1_is_a_clean_500(serve: Any) -> None:
+    # A response head is latin-1: such a value is refused when it is set,
+    # so the client gets an error page rather than a dropped connection.
+    client = await serve(Application([(r"/(set|add)", NonLatin1HeaderHandler)]))
+    for how in ("set", "add"):
+        response = await client.fetch(f"/{how}")
+        assert response.code == 500, how
+        assert "X-Price" not in response.headers

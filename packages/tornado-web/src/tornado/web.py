@@ -183,7 +183,9 @@ class _CookieMorsel(http.cookies.Morsel[str]):
 # value_encode quotes cookie values the way browsers expect.
 _COOKIE_CODER = http.cookies.SimpleCookie()
 
-_HEADER_UNSAFE_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Controls (header injection) and characters beyond latin-1 (which the
+# head cannot carry: refused here, as a clean 500, not when it is sent).
+_HEADER_UNSAFE_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u0100-\U0010ffff]")
 _ARG_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _BROWSER_IGNORED_RE = re.compile(r"[\t\r\n]")
 _REDIRECT_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f]")
