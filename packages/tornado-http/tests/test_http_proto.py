@@ -147,8 +147,6 @@ HOSTILE_REQUEST_HEADS = {
     "NUL in name": b"GET / HTTP/1.1\r\nA\x00: b\r\n\r\n",
     "DEL in value": b"GET / HTTP/1.1\r\nA: b\x7f\r\n\r\n",
     "control char in value": b"GET / HTTP/1.1\r\nA: b\x1bc\r\n\r\n",
-    "non-ASCII target": b"GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n",
-    "latin-1 target": b"GET /caf\xe9 HTTP/1.1\r\n\r\n",
     "space in target": b"GET /a b HTTP/1.1\r\n\r\n",
     "tab separator": b"GET\t/ HTTP/1.1\r\n\r\n",
     "double space": b"GET  / HTTP/1.1\r\n\r\n",
@@ -162,6 +160,16 @@ HOSTILE_REQUEST_HEADS = {
     "two Host headers": b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
     "not a head": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
 }
+
+
+@pytest.mark.parametrize(
+    ("target", "path"), [(b"/caf\xc3\xa9", "/caf\xc3\xa9"), (b"/caf\xe9?q=\xff", "/caf\xe9?q=\xff")]
+)
+def test_unescaped_bytes_above_0x7f_in_target_are_latin1(target: bytes, path: str) -> None:
+    # obs-text: not in RFC 9112's request-target, but some clients send raw
+    # UTF-8 and Tornado accepts it, reading it as latin-1.
+    start_line, _ = h1.parse_request_head(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert start_line.path == path
 
 
 @pytest.mark.parametrize("data", HOSTILE_REQUEST_HEADS.values(), ids=HOSTILE_REQUEST_HEADS.keys())

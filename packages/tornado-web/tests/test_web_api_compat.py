@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -97,3 +98,18 @@ async def test_header_value_beyond_latin1_is_a_clean_500(serve: Any) -> None:
         response = await client.fetch(f"/{how}")
         assert response.code == 500, how
         assert "X-Price" not in response.headers
+
+
+class PathEchoHandler(RequestHandler):
+    def get(self, rest: str) -> None:
+        self.write({"arg": rest, "path": self.request.path})
+
+
+@pytest.mark.asyncio
+async def test_unescaped_utf8_in_the_path_is_served_as_tornado_does(serve: Any) -> None:
+    # Some clients send raw UTF-8 instead of %-escapes; Tornado serves them,
+    # reading the bytes as latin-1 (so "é" arrives as two characters).
+    client = await serve(Application([(r"/(.*)", PathEchoHandler)]))
+    response = await client.fetch("/caf\xc3\xa9")
+    assert response.code == 200
+    assert json.loads(response.body) == {"arg": "caf\xc3\xa9", "path": "/caf\xc3\xa9"}

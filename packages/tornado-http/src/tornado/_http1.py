@@ -162,9 +162,11 @@ _FIELD_CHARS = r"[\t\x20-\x7e\x80-\xff]"
 _FIELD_LINE = rf"{_TOKEN}:{_FIELD_CHARS}*"
 # All header lines of a head (joined with LF): validated in one match.
 _HEADER_BLOCK_RE = re.compile(rf"{_FIELD_LINE}(?:\n{_FIELD_LINE})*")
-# request-line = method SP request-target SP HTTP-version; the target is
-# visible ASCII only, so non-ASCII bytes, controls and extra spaces fail.
-_REQUEST_LINE_RE = re.compile(rf"({_TOKEN}) ([\x21-\x7e]+) (HTTP/1\.[0-9])")
+# request-line = method SP request-target SP HTTP-version.  The target is
+# visible ASCII plus bytes 0x80-0xFF (obs-text, read as latin-1), which
+# some clients send unescaped and Tornado accepts; controls and extra
+# spaces fail.
+_REQUEST_LINE_RE = re.compile(rf"({_TOKEN}) ([\x21-\x7e\x80-\xff]+) (HTTP/1\.[0-9])")
 # status-line = HTTP-version SP status-code SP [ reason-phrase ]; servers
 # that drop the space before an empty reason are common enough to accept.
 _STATUS_LINE_RE = re.compile(rf"(HTTP/1\.[0-9]) ([0-9]{{3}})(?: ({_FIELD_CHARS}*))?")
