@@ -74,6 +74,7 @@ MALFORMED = {
     "control char in target": b"GET /a\x7fb HTTP/1.1\r\nHost: t\r\n\r\n",
     "two Host headers": b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
     "non-token method": b"G(T / HTTP/1.1\r\nHost: t\r\n\r\n",
+    "HTTP/1.1 without Host": b"GET / HTTP/1.1\r\nX-A: b\r\n\r\n",
 }
 
 
@@ -438,3 +439,12 @@ async def test_concurrent_hostile_and_good_clients(serve: Any, connect: Any) -> 
     payloads = list(MALFORMED.values()) + list(SMUGGLING.values())
     results = await asyncio.gather(*(hostile(p) for p in payloads), *(good(i) for i in range(20)))
     assert results[len(payloads) :] == [b"GET /%d " % i for i in range(20)]
+
+
+@pytest.mark.asyncio
+async def test_http10_request_needs_no_host(serve: Any, connect: Any) -> None:
+    _, port = await serve(echo_app)
+    client = await connect(port)
+    await client.send(b"GET / HTTP/1.0\r\n\r\n")
+    response = await client.read_response()
+    assert response.code == 200

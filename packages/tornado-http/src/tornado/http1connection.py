@@ -422,6 +422,10 @@ class HTTP1Connection(HTTPConnection):
             else:
                 data = await self._read_head(True)
                 request_line, headers = _http1.parse_request_head(data)
+                if request_line.version == "HTTP/1.1" and "Host" not in headers:
+                    # RFC 9112 3.2: an HTTP/1.1 request without Host is a 400
+                    # (as Tornado answers it).
+                    raise HTTP1ProtocolError("Missing Host header")
                 # Framing errors (smuggling attempts) are refused before the
                 # delegate sees anything.
                 framing = _http1.request_framing(request_line, headers)
