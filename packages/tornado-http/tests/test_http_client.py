@@ -577,33 +577,6 @@ async def test_tls_client_certificate(
 # -- hostile servers ----------------------------------------------------------------
 
 
-@pytest_asyncio.fixture
-async def raw_server() -> AsyncIterator[Callable[[bytes], Awaitable[str]]]:
-    """``await raw_server(reply)`` starts a server that reads a request
-    head, writes ``reply`` verbatim and closes; returns its URL."""
-    servers: list[asyncio.Server] = []
-
-    async def factory(reply: bytes) -> str:
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            try:
-                await reader.readuntil(b"\r\n\r\n")
-                writer.write(reply)
-                await writer.drain()
-            except (ConnectionError, asyncio.IncompleteReadError):
-                pass
-            finally:
-                writer.close()
-
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        servers.append(server)
-        return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
-
-    yield factory
-    for server in servers:
-        server.close()
-        await server.wait_closed()
-
-
 @pytest.mark.parametrize(
     "reply",
     [
