@@ -273,7 +273,7 @@ def write_report(results: list[ModuleResult], path: Path) -> None:
 #: Third-party packages of our test environment that upstream's suite uses
 #: when present; the baseline environment gets the same ones, so both sides
 #: skip (or run) the same tests.
-BASELINE_PACKAGES = ("pycurl>=7.45", "pycares>=5", "hypothesis>=6.100")
+BASELINE_PACKAGES = ("pycurl>=7.45", "pycares>=5", "hypothesis>=6.100", "twisted>=24.3")
 
 
 def baseline_python(cache: Path, version: str = UPSTREAM_VERSION) -> Path:
@@ -393,7 +393,8 @@ def main(
         for p in problems:
             print(f"  - {p}")
         return 1
-    names = modules or test_modules(folder)
+    # "web_test" is short for "tornado.test.web_test".
+    names = [m if "." in m else f"tornado.test.{m}" for m in modules] or test_modules(folder)
     upstream_results = None
     if baseline is not None:
         print(f"upstream baseline ({baseline}):", flush=True)

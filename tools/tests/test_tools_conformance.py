@@ -255,3 +255,28 @@ def test_failure_that_passes_on_a_rerun_is_reported_as_flaky(
     )
     # The report keeps what the full run saw.
     assert report["tornado.test.timing_test"]["failed"] == 2
+
+
+def test_short_module_names_and_api_test_module_list(upstream: Path, tmp_path: Path) -> None:
+    # Upstream's api_test adds tornado.websocket and tornado.wsgi to
+    # tornado.__all__ by hand; ours lists them already, and the runner
+    # deduplicates the list so the snapshot comparison is like with like.
+    (upstream / "tornado" / "test" / "api_test.py").write_text(
+        textwrap.dedent("""\
+            import unittest
+            import tornado
+
+            MODULES = sorted(
+                ["tornado"] + [f"tornado.{n}" for n in tornado.__all__]
+                + ["tornado.websocket", "tornado.wsgi"]
+            )
+
+            class Snapshot(unittest.TestCase):
+                def test_no_duplicates(self):
+                    self.assertIn("tornado.wsgi", MODULES)
+                    self.assertEqual(len(MODULES), len(set(MODULES)))
+            """)
+    )
+    status, report = _run(upstream, tmp_path, "", "api_test")
+    assert status == 0
+    assert report["tornado.test.api_test"]["passed"] == 1
