@@ -42,6 +42,8 @@ DESIGN_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 #: require: an optional extra's, or pytest for the plugin pytest itself loads.
 OPTIONAL_EXTRA_MODULES: dict[str, str] = {
     "tornado.platform.caresresolver": "cares",
+    "tornado.platform.twisted": "twisted",
+    "tornado.platform._twisted_resolver": "twisted",
     "tornado.curl_httpclient": "curl",
     "tornado._pytest_plugin": "pytest (the plugin is loaded by pytest)",
 }
