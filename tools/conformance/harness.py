@@ -273,7 +273,7 @@ def write_report(results: list[ModuleResult], path: Path) -> None:
 #: Third-party packages of our test environment that upstream's suite uses
 #: when present; the baseline environment gets the same ones, so both sides
 #: skip (or run) the same tests.
-BASELINE_PACKAGES = ("pycurl>=7.45", "pycares>=5", "hypothesis>=6.100", "twisted>=24.3")
+BASELINE_PACKAGES = ("pycurl>=7.45", "pycares>=5", "hypothesis>=6.100", "twisted>=24.10")
 
 
 def baseline_python(cache: Path, version: str = UPSTREAM_VERSION) -> Path:
