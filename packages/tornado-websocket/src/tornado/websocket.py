@@ -237,6 +237,9 @@ class WebSocketProtocol13(WebSocketProtocol):
         self._pong_in_flight = False
         self._next_pong: bytes | None = None
         self._finished = False
+        # The loop the connection runs on (set when it starts), so that
+        # close() also works from code outside it (test teardown).
+        self._loop: asyncio.AbstractEventLoop = IOLoop.current().asyncio_loop
         # The extension parameters a client's handshake agreed on.
         self._client_deflate: proto.DeflateParams | None = None
 
@@ -323,6 +326,7 @@ class WebSocketProtocol13(WebSocketProtocol):
 
     def _start(self, deflate: proto.DeflateParams | None) -> None:
         assert self.stream is not None
+        self._loop = asyncio.get_running_loop()
         self._engine = proto.WebSocketProtocol(
             is_client=self.mask_outgoing,
             max_message_size=self.params.max_message_size,
@@ -541,7 +545,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         if self.client_terminated or engine is None:
             stream.close()
         elif "close" not in self._timers:
-            self._timers["close"] = asyncio.get_running_loop().call_later(
+            self._timers["close"] = self._loop.call_later(
                 _CLOSE_TIMEOUT, stream.close
             )
 
@@ -585,14 +589,14 @@ class WebSocketProtocol13(WebSocketProtocol):
             self._schedule_ping()
 
     def _loop_time(self) -> float:
-        return asyncio.get_running_loop().time()
+        return self._loop.time()
 
     def _schedule_ping(self) -> None:
         now = self._loop_time()
         delay = self.ping_sleep_time(
             last_ping_time=self._last_ping or now, interval=self.ping_interval, now=now
         )
-        self._timers["ping"] = asyncio.get_running_loop().call_later(delay, self.periodic_ping)
+        self._timers["ping"] = self._loop.call_later(delay, self.periodic_ping)
 
     def periodic_ping(self) -> None:
         """Send one keepalive ping and schedule the next; close the
@@ -608,7 +612,7 @@ class WebSocketProtocol13(WebSocketProtocol):
             return
         timeout = self.ping_timeout
         if timeout is not None and "pong" not in self._timers:
-            self._timers["pong"] = asyncio.get_running_loop().call_later(
+            self._timers["pong"] = self._loop.call_later(
                 timeout, self._check_pong, sent_at
             )
         self._schedule_ping()
@@ -629,7 +633,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         timeout = self.ping_timeout
         if latest > sent_at and timeout is not None:
             delay = max(0.0, latest + timeout - self._loop_time())
-            self._timers["pong"] = asyncio.get_running_loop().call_later(
+            self._timers["pong"] = self._loop.call_later(
                 delay, self._check_pong, latest
             )
 
