@@ -23,10 +23,10 @@ from tornado import _websocket_proto as proto
 from tornado._websocket_proto import DeflateParams, Message, ProtocolError, WebSocketProtocol
 from tornado.websocket import (
     WebSocketHandler,
+    WebSocketProtocol13,
     _DecompressTooLargeError,
     _PerMessageDeflateCompressor,
     _PerMessageDeflateDecompressor,
-    WebSocketProtocol13,
     websocket_connect,
 )
 

@@ -10,8 +10,12 @@
 `WebSocketClientConnection`.
 
 The protocol itself (frames, masking, the close handshake, compression)
-lives in the sans-IO module ``tornado._websocket_proto``; this module only
-moves its bytes over an `~tornado.iostream.IOStream`.
+lives in the sans-IO module ``tornado._websocket_proto``; `WebSocketProtocol13`
+moves its bytes over an `~tornado.iostream.IOStream` and calls back into its
+handler (the `WebSocketHandler`, or the `WebSocketClientConnection`).  The
+client's opening handshake is an HTTP request of the HTTP client
+(`WebSocketClientConnection` is a ``tornado.simple_httpclient`` connection,
+a documented-internal interface of tornado-http).
 """
 
 from __future__ import annotations
@@ -545,9 +549,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         if self.client_terminated or engine is None:
             stream.close()
         elif "close" not in self._timers:
-            self._timers["close"] = self._loop.call_later(
-                _CLOSE_TIMEOUT, stream.close
-            )
+            self._timers["close"] = self._loop.call_later(_CLOSE_TIMEOUT, stream.close)
 
     def set_nodelay(self, x: bool) -> None:
         """Set TCP_NODELAY on the stream (small messages go out at once)."""
@@ -612,9 +614,7 @@ class WebSocketProtocol13(WebSocketProtocol):
             return
         timeout = self.ping_timeout
         if timeout is not None and "pong" not in self._timers:
-            self._timers["pong"] = self._loop.call_later(
-                timeout, self._check_pong, sent_at
-            )
+            self._timers["pong"] = self._loop.call_later(timeout, self._check_pong, sent_at)
         self._schedule_ping()
 
     def _check_pong(self, sent_at: float) -> None:
@@ -633,9 +633,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         timeout = self.ping_timeout
         if latest > sent_at and timeout is not None:
             delay = max(0.0, latest + timeout - self._loop_time())
-            self._timers["pong"] = self._loop.call_later(
-                delay, self._check_pong, latest
-            )
+            self._timers["pong"] = self._loop.call_later(delay, self._check_pong, latest)
 
     # -- end ---------------------------------------------------------------
 
