@@ -23,6 +23,7 @@ from tornado import _websocket_proto as proto
 from tornado._websocket_proto import DeflateParams, Message, ProtocolError, WebSocketProtocol
 from tornado.websocket import (
     WebSocketHandler,
+    WebSocketProtocol13,
     _DecompressTooLargeError,
     _PerMessageDeflateCompressor,
     _PerMessageDeflateDecompressor,
@@ -237,8 +238,10 @@ async def test_our_client_against_a_small_window_server(small_window_server: int
     ws = await websocket_connect(f"ws://127.0.0.1:{small_window_server}/", compression_options={})
     negotiated = ws.headers["Sec-WebSocket-Extensions"]
     assert "client_max_window_bits=9" in negotiated
-    assert ws.protocol is not None and ws.protocol.compressed
-    assert ws.protocol._inflater is not None and ws.protocol._inflater._wbits == 10
+    assert isinstance(ws.protocol, WebSocketProtocol13)
+    engine = ws.protocol._engine
+    assert engine is not None and engine.compressed
+    assert engine._inflater is not None and engine._inflater._wbits == 10
     for _ in range(3):
         await ws.write_message(FAR_REPEATS, binary=True)
         assert await ws.read_message() == FAR_REPEATS

@@ -14,7 +14,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as ws_serve
 from websockets.exceptions import ConnectionClosed
 
-from tornado.websocket import WebSocketHandler, websocket_connect
+from tornado.websocket import WebSocketHandler, WebSocketProtocol13, websocket_connect
 
 from .conftest import Serve
 
@@ -123,7 +123,8 @@ async def test_our_client_against_websockets_server(
         max_message_size=16 * 1024 * 1024,
     )
     assert ("Sec-WebSocket-Extensions" in ws.headers) == compress
-    assert ws.protocol is not None and ws.protocol.compressed == compress
+    assert isinstance(ws.protocol, WebSocketProtocol13) and ws.protocol._engine is not None
+    assert ws.protocol._engine.compressed == compress
     await ws.write_message("hello")
     assert await ws.read_message() == "hello"
     await ws.write_message(b"\xff\x00", binary=True)
@@ -132,15 +133,14 @@ async def test_our_client_against_websockets_server(
     assert await ws.read_message() == BIG_TEXT
     await ws.write_message(BIG_BINARY, binary=True)
     assert await ws.read_message() == BIG_BINARY
-    protocol = ws.protocol
-    assert ws.ws_connection is not None
+    protocol = ws.protocol._engine
     # A fragmented message with a ping between the fragments.
     frames = protocol.send_fragments([b"x" * 100_000, b"y" * 100_000], binary=True)
     cut = len(frames) // 2
-    ws.ws_connection.stream.write(frames[:cut] if not compress else frames)
+    ws.stream.write(frames[:cut] if not compress else frames)
     if not compress:
         ws.ping(b"between")
-        ws.ws_connection.stream.write(frames[cut:])
+        ws.stream.write(frames[cut:])
     assert await ws.read_message() == b"x" * 100_000 + b"y" * 100_000
     ws.close(1000, "bye")
     assert await ws.read_message() is None

@@ -17,6 +17,7 @@ from tornado.websocket import (
     WebSocketClientConnection,
     WebSocketClosedError,
     WebSocketHandler,
+    WebSocketProtocol13,
     websocket_connect,
 )
 
@@ -469,9 +470,9 @@ class Compressed(Echo):
         return {"compression_level": 6, "mem_level": 5}
 
     def open(self, *args: str, **kwargs: str) -> None:
-        protocol = self.get_websocket_protocol()
-        assert protocol is not None
-        self.write_message(f"compressed={protocol.compressed}")
+        protocol = self.ws_connection
+        assert isinstance(protocol, WebSocketProtocol13) and protocol._engine is not None
+        self.write_message(f"compressed={protocol._engine.compressed}")
 
 
 @pytest.mark.asyncio

@@ -404,9 +404,8 @@ class HTTPRequest:
         self.ssl_options = ssl_options
         self.expect_100_continue = expect_100_continue
         self.start_time = time.time()
-        #: The request that started a chain of redirects (set on the
-        #: requests the client makes to follow them).
-        self.original_request: HTTPRequest | None = None
+        # A request made to follow a redirect also carries
+        # ``original_request``, the request the chain started with.
 
     @property
     def headers(self) -> HTTPHeaders:

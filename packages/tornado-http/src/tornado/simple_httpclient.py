@@ -44,6 +44,7 @@ from tornado.httpclient import (
     _RequestProxy,
 )
 from tornado.httputil import HTTPHeaders, HTTPInputError, RequestStartLine, ResponseStartLine
+from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import gen_log
 from tornado.netutil import OverrideResolver, Resolver, _client_ssl_defaults, is_valid_ip
@@ -177,7 +178,8 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
     def _handle_request(
         self, request: HTTPRequest, release_callback: Callable[[], None], final_callback: _Callback
     ) -> None:
-        connection = self._connection_class()(
+        # The connection runs on its own: its constructor starts it.
+        self._connection_class()(
             self,
             request,
             release_callback,
@@ -187,7 +189,6 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
             self.max_header_size,
             self.max_body_size,
         )
-        connection.start()
 
     def _release_fetch(self, key: object) -> None:
         del self.active[key]
@@ -241,13 +242,22 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 class _HTTPConnection(httputil.HTTPMessageDelegate):
-    """Runs one request of a `SimpleAsyncHTTPClient` on its own connection."""
+    """Runs one request of a `SimpleAsyncHTTPClient` on its own connection.
+
+    Documented-internal: `tornado.websocket.WebSocketClientConnection`
+    subclasses it (see this distribution's README), so its constructor
+    arguments, its public attributes and the delegate methods
+    (`headers_received`, `data_received`, `finish`, `on_connection_close`)
+    are an interface.  ``client`` may be None (a connection of no client:
+    no redirects); a plain `HTTPRequest` gets `HTTPRequest`'s defaults.
+    The constructor starts the request (`run`) on the current IOLoop.
+    """
 
     _SUPPORTED_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"))
 
     def __init__(
         self,
-        client: SimpleAsyncHTTPClient,
+        client: SimpleAsyncHTTPClient | None,
         request: HTTPRequest,
         release_callback: Callable[[], None],
         final_callback: _Callback,
@@ -256,10 +266,12 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         max_header_size: int | None,
         max_body_size: int | None,
     ) -> None:
-        self.io_loop = client.io_loop
+        self.io_loop = client.io_loop if client is not None else IOLoop.current()
         self.start_time = self.io_loop.time()
         self.start_wall_time = time.time()
         self.client = client
+        if not isinstance(request, _RequestProxy):
+            request = cast(HTTPRequest, _RequestProxy(request, HTTPRequest._DEFAULTS))
         self.request = request
         self.release_callback: Callable[[], None] | None = release_callback
         self.final_callback: _Callback | None = final_callback
@@ -277,9 +289,6 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         # What a connect timeout interrupts, for its message.
         self._connect_phase = "while connecting"
         self._handshake_guard: socket.socket | None = None
-
-    def start(self) -> None:
-        """Run the request in a task of the client's loop."""
         # run() reports its own failures through the callback; anything
         # that still escapes is logged by add_future.
         self.io_loop.add_future(asyncio.ensure_future(self.run()), lambda future: future.result())
@@ -288,7 +297,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         """Connect, send the request and read the response."""
         try:
             request = self.request
-            parsed = urlsplit(request.url)
+            parsed = self.parsed = urlsplit(request.url)
             if parsed.scheme not in ("http", "https"):
                 raise ValueError(f"Unsupported url scheme: {request.url}")
             # The netloc may carry user:password@ credentials.
@@ -600,6 +609,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         return (
             self.code in (301, 302, 303, 307, 308)
             and (request.max_redirects or 0) > 0
+            and self.client is not None
             and self.headers is not None
             and self.headers.get("Location") is not None
         )
@@ -625,7 +635,8 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         assert self.code is not None
         self._remove_timeout()
         request = self.request
-        original_request = request.original_request or request
+        # Set on the request a redirect made (see _follow_redirect).
+        original_request = getattr(request, "original_request", None) or request
         if isinstance(original_request, _RequestProxy):
             original_request = original_request.request
         if self._should_follow_redirect():
@@ -672,11 +683,12 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 new_request.headers.pop(name, None)
             new_request.auth_username = None
             new_request.auth_password = None
-        new_request.original_request = original_request
+        new_request.original_request = original_request  # type: ignore[attr-defined]
         final_callback = self.final_callback
         assert final_callback is not None
         self.final_callback = None
         self._release()
+        assert self.client is not None
         future = self.client.fetch(new_request, raise_error=False)
         future.add_done_callback(lambda f: self._redirect_done(f, final_callback))
         self._on_end_request()

@@ -10,22 +10,30 @@
 `WebSocketClientConnection`.
 
 The protocol itself (frames, masking, the close handshake, compression)
-lives in the sans-IO module ``tornado._websocket_proto``; this module only
-moves its bytes over an `~tornado.iostream.IOStream`.
+lives in the sans-IO module ``tornado._websocket_proto``; `WebSocketProtocol13`
+moves its bytes over an `~tornado.iostream.IOStream` and calls back into its
+handler (the `WebSocketHandler`, or the `WebSocketClientConnection`).  The
+client's opening handshake is an HTTP request of the HTTP client
+(`WebSocketClientConnection` is a ``tornado.simple_httpclient`` connection,
+a documented-internal interface of tornado-http).
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
-import collections
+import copy
+import functools
 import inspect
-import ssl
+import logging
+import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from types import TracebackType
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from tornado import _websocket_proto as proto
-from tornado import httputil, web
+from tornado import httputil, simple_httpclient, web
 
 # The permessage-deflate pieces the protocol uses, importable from here
 # (where Tornado has always kept them) for tests and tools that drive them
@@ -37,13 +45,18 @@ from tornado._websocket_proto import (
 from tornado._websocket_proto import (
     _PerMessageDeflateDecompressor as _PerMessageDeflateDecompressor,
 )
-from tornado.concurrent import Future, future_set_result_unless_cancelled
+from tornado.concurrent import (
+    Future,
+    future_set_exception_unless_cancelled,
+    future_set_result_unless_cancelled,
+)
 from tornado.escape import json_encode, utf8
-from tornado.httpclient import HTTPClientError, HTTPRequest, _RequestProxy
+from tornado.httpclient import HTTPRequest, HTTPResponse
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
 from tornado.netutil import Resolver
+from tornado.queues import Queue
 from tornado.tcpclient import TCPClient
 
 __all__ = [
@@ -66,6 +79,11 @@ _READ_CHUNK = 65536
 # run (a burst of tiny frames must not monopolise the event loop).
 _MESSAGES_PER_TURN = 32
 
+#: Logs through ``tornado.general`` once per distinct (level, message,
+#: arguments): for notes about a configuration that every connection of an
+#: application would otherwise repeat.
+de_dupe_gen_log = functools.lru_cache(gen_log.log)
+
 
 class WebSocketError(Exception):
     """Base class for WebSocket errors."""
@@ -78,37 +96,141 @@ class WebSocketClosedError(WebSocketError):
     """
 
 
-class WebSocketProtocol13:
-    """One open WebSocket connection: the RFC 6455 protocol over an `IOStream`.
-
-    This is the object in `WebSocketHandler.ws_connection` (and behind a
-    `WebSocketClientConnection`); applications use the handler or client
-    methods rather than this class.  It feeds the socket's bytes to the
-    sans-IO protocol object (``protocol``), hands the messages to its owner
-    (whose callback may return an awaitable: the next message waits for
-    it), answers pings, sends keepalive pings and runs the close handshake.
-    """
+class _WebSocketParams:
+    """The per-connection options a `WebSocketProtocol13` runs with."""
 
     def __init__(
         self,
-        stream: IOStream,
-        protocol: proto.WebSocketProtocol,
-        *,
-        on_message: Callable[[str | bytes], Awaitable[None] | None],
-        on_ping: Callable[[bytes], None],
-        on_pong: Callable[[bytes], None],
-        on_closed: Callable[[], None],
-        ping_interval: float | None,
-        ping_timeout: float | None,
+        ping_interval: float | None = None,
+        ping_timeout: float | None = None,
+        max_message_size: int = _default_max_message_size,
+        compression_options: dict[str, Any] | None = None,
     ) -> None:
-        self.stream = stream
-        self.protocol = protocol
-        self._on_message = on_message
-        self._on_ping = on_ping
-        self._on_pong = on_pong
-        self._on_closed = on_closed
-        self._ping_interval = ping_interval or None
-        self._ping_timeout = ping_timeout or None
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.max_message_size = max_message_size
+        self.compression_options = compression_options
+
+
+class WebSocketProtocol(abc.ABC):
+    """The base class of WebSocket protocol implementations.
+
+    ``handler`` is the object the protocol serves: the `WebSocketHandler`
+    on a server, the `WebSocketClientConnection` on a client.  The protocol
+    calls its ``on_message``, ``on_ping``, ``on_pong``,
+    ``on_ws_connection_close`` and ``log_exception`` methods.
+    """
+
+    def __init__(self, handler: Any) -> None:
+        """Serve ``handler``; `stream` is set once the handshake is done."""
+        self.handler = handler
+        self.stream: IOStream | None = None
+        # True once the peer's close frame arrived / once ours was sent (the
+        # names come from the server's point of view).
+        self.client_terminated = False
+        self.server_terminated = False
+
+    def on_connection_close(self) -> None:
+        """The underlying connection closed: drop it."""
+        self._abort()
+
+    def _abort(self) -> None:
+        # Give up on the connection at once, without a close handshake.
+        self.client_terminated = True
+        self.server_terminated = True
+        if self.stream is not None:
+            self.stream.close()
+        self.close()
+
+    @abc.abstractmethod
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Start (or finish) the close handshake."""
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def is_closing(self) -> bool:
+        """True once the connection is closing or closed."""
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    async def accept_connection(self, handler: WebSocketHandler) -> None:
+        """Answer a server-side opening handshake and run the connection."""
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def write_message(
+        self, message: str | bytes | dict[str, Any], binary: bool = False
+    ) -> Future[None]:
+        """Send one message; see `WebSocketHandler.write_message`."""
+        raise NotImplementedError()
+
+    @property
+    @abc.abstractmethod
+    def selected_subprotocol(self) -> str | None:
+        """The subprotocol in use, if any."""
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def write_ping(self, data: bytes) -> None:
+        """Send a ping frame carrying ``data``."""
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def _process_server_headers(self, key: bytes | str, headers: httputil.HTTPHeaders) -> None:
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def start_pinging(self) -> None:
+        """Start the keepalive pings (when a ping interval is set)."""
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    async def _receive_frame_loop(self) -> None:
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def set_nodelay(self, x: bool) -> None:
+        """Set TCP_NODELAY on the connection's stream."""
+        raise NotImplementedError()
+
+
+class WebSocketProtocol13(WebSocketProtocol):
+    """RFC 6455 (version 13, also answering versions 7 and 8).
+
+    Created by `WebSocketHandler.get_websocket_protocol` (server,
+    ``mask_outgoing=False``) or `WebSocketClientConnection.get_websocket_protocol`
+    (client, ``mask_outgoing=True``); ``params`` carries the ping and size
+    settings.  Override a method in a subclass and return it from
+    ``get_websocket_protocol`` to change how connections behave.
+
+    The framing itself is the sans-IO ``tornado._websocket_proto``; this
+    class moves its bytes over the `IOStream`, hands messages to the
+    handler (whose ``on_message`` may return an awaitable: the next message
+    waits for it), answers pings, sends keepalive pings and runs the close
+    handshake.
+    """
+
+    # Bits of a frame's first byte (RFC 6455 section 5.2).
+    FIN = 0x80
+    RSV1 = 0x40
+    RSV2 = 0x20
+    RSV3 = 0x10
+    RSV_MASK = RSV1 | RSV2 | RSV3
+    OPCODE_MASK = 0x0F
+
+    stream: IOStream | None
+
+    def __init__(self, handler: Any, mask_outgoing: bool, params: _WebSocketParams) -> None:
+        """Serve ``handler``; ``mask_outgoing`` is True on a client."""
+        super().__init__(handler)
+        self.mask_outgoing = mask_outgoing
+        self.params = params
+        self.close_code: int | None = None
+        self.close_reason: str | None = None
+        self._selected_subprotocol: str | None = None
+        # The sans-IO protocol, made when the handshake has chosen the
+        # extensions.
+        self._engine: proto.WebSocketProtocol | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
         # Loop times of the last keepalive ping sent and the last pong received.
         self._last_ping = 0.0
@@ -118,27 +240,139 @@ class WebSocketProtocol13:
         # answering just the latest).
         self._pong_in_flight = False
         self._next_pong: bytes | None = None
-        self._closed = False
-        self.close_code: int | None = None
-        self.close_reason: str | None = None
-        # Kept so that close() works from code outside the loop (test teardown).
+        self._finished = False
+        # The loop the connection runs on (set when it starts), so that
+        # close() also works from code outside it (test teardown).
+        self._loop: asyncio.AbstractEventLoop = IOLoop.current().asyncio_loop
+        # The extension parameters a client's handshake agreed on.
+        self._client_deflate: proto.DeflateParams | None = None
+
+    # -- statistics (payload and wire bytes each way) ----------------------
+
+    @property
+    def _message_bytes_in(self) -> int:
+        return self._engine._message_bytes_in if self._engine is not None else 0
+
+    @property
+    def _message_bytes_out(self) -> int:
+        return self._engine._message_bytes_out if self._engine is not None else 0
+
+    @property
+    def _wire_bytes_in(self) -> int:
+        return self._engine._wire_bytes_in if self._engine is not None else 0
+
+    @property
+    def _wire_bytes_out(self) -> int:
+        return self._engine._wire_bytes_out if self._engine is not None else 0
+
+    # -- handshake ---------------------------------------------------------
+
+    @property
+    def selected_subprotocol(self) -> str | None:
+        """The subprotocol the handshake chose, if any."""
+        return self._selected_subprotocol
+
+    @selected_subprotocol.setter
+    def selected_subprotocol(self, value: str | None) -> None:
+        self._selected_subprotocol = value
+
+    @staticmethod
+    def compute_accept_value(key: str | bytes) -> str:
+        """The ``Sec-WebSocket-Accept`` value answering the client's
+        ``Sec-WebSocket-Key`` ``key`` (RFC 6455 section 4.2.2)."""
+        return proto.accept_key(key)
+
+    async def accept_connection(self, handler: WebSocketHandler) -> None:
+        """Answer the opening handshake of ``handler``'s request (101, or
+        400 for a missing or malformed ``Sec-WebSocket-Key``), call its
+        ``open`` and read messages until the connection ends."""
+        headers = handler.request.headers
+        key = headers.get("Sec-WebSocket-Key", "")
+        if not proto.is_valid_client_key(key):
+            handler.ws_connection = None
+            handler._refuse(400, "Missing/Invalid WebSocket headers")
+            return
+        subprotocol_header = headers.get("Sec-WebSocket-Protocol", "")
+        offered = [s.strip() for s in subprotocol_header.split(",") if s.strip()]
+        selected = handler.select_subprotocol(offered)
+        if selected is not None:
+            if selected not in offered:
+                raise ValueError(f"select_subprotocol returned {selected!r}, not offered")
+            self.selected_subprotocol = selected
+            handler.set_header("Sec-WebSocket-Protocol", selected)
+        deflate: proto.DeflateParams | None = None
+        if self.params.compression_options is not None:
+            accepted = proto.server_accept_deflate(
+                headers.get("Sec-WebSocket-Extensions"), self.params.compression_options
+            )
+            if accepted is not None:
+                handler.set_header("Sec-WebSocket-Extensions", accepted[0])
+                deflate = accepted[1]
+        handler.set_status(101)
+        handler.set_header("Upgrade", "websocket")
+        handler.set_header("Connection", "Upgrade")
+        handler.set_header("Sec-WebSocket-Accept", self.compute_accept_value(key))
+        handler.finish()
+        self.stream = handler.detach()
+        handler._refuse_http_methods()
+        self._start(deflate)
+        try:
+            result = handler.open(*handler.open_args, **handler.open_kwargs)
+            if result is not None:
+                await result
+        except Exception:
+            handler.log_exception(*sys.exc_info())
+            self._fail_soon(proto.CLOSE_INTERNAL_ERROR)
+        if self.stream.closed():
+            self._finish()
+            return
+        await self._receive_frame_loop()
+
+    def _start(self, deflate: proto.DeflateParams | None) -> None:
+        assert self.stream is not None
         self._loop = asyncio.get_running_loop()
-        stream.set_close_callback(self._finish)
+        self._engine = proto.WebSocketProtocol(
+            is_client=self.mask_outgoing,
+            max_message_size=self.params.max_message_size,
+            deflate=deflate,
+        )
+        self.stream.set_close_callback(self._finish)
+        self.start_pinging()
+
+    def _process_server_headers(self, key: bytes | str, headers: httputil.HTTPHeaders) -> None:
+        """Check a server's 101 answer to our ``key``; raises `WebSocketError`."""
+        if headers.get("Upgrade", "").lower() != "websocket":
+            raise WebSocketError("handshake response lacks Upgrade: websocket")
+        if headers.get("Sec-WebSocket-Accept") != self.compute_accept_value(key):
+            raise WebSocketError("invalid Sec-WebSocket-Accept")
+        selected = headers.get("Sec-WebSocket-Protocol")
+        offered = getattr(self.handler, "_subprotocols", [])
+        if selected is not None and selected not in offered:
+            raise WebSocketError(f"server chose a subprotocol we did not offer: {selected!r}")
+        self.selected_subprotocol = selected
+        extensions = headers.get("Sec-WebSocket-Extensions")
+        if extensions and self.params.compression_options is None:
+            raise WebSocketError("server enabled an extension we did not offer")
+        try:
+            self._client_deflate = proto.client_accept_deflate(
+                extensions, self.params.compression_options
+            )
+        except proto.HandshakeError as e:
+            raise WebSocketError(str(e)) from None
 
     # -- reading -----------------------------------------------------------
 
-    async def run(self) -> None:
-        """Read and dispatch frames until the connection ends."""
-        if self._ping_interval:
-            self._schedule_ping()
-        protocol = self.protocol
+    async def _receive_frame_loop(self) -> None:
+        # Read and dispatch frames until the connection ends.
+        engine = self._engine
         stream = self.stream
+        assert engine is not None and stream is not None
         handled = 0
         try:
-            while not self._closed:
+            while not self._finished:
                 data = await stream.read_bytes(_READ_CHUNK, partial=True)
                 try:
-                    events = protocol.receive_data(data)
+                    events = engine.receive_data(data)
                 except proto.ProtocolError as e:
                     # A misbehaving peer is routine for a server: debug, not info.
                     gen_log.debug("WebSocket protocol error: %s", e.reason)
@@ -148,55 +382,85 @@ class WebSocketProtocol13:
                     handled += 1
                     if handled % _MESSAGES_PER_TURN == 0:
                         await asyncio.sleep(0)
-                        if self._closed:
+                        if self._finished:
                             return
                     if isinstance(event, proto.Message):
-                        result = self._on_message(event.data)
-                        if result is not None:
-                            await result
+                        opcode = proto.OP_TEXT if isinstance(event.data, str) else proto.OP_BINARY
+                        result = self._handle_message(opcode, event.data)
                     elif isinstance(event, proto.Ping):
-                        self._answer_ping(event.data)
-                        self._on_ping(event.data)
+                        result = self._handle_message(proto.OP_PING, event.data)
                     elif isinstance(event, proto.Pong):
-                        self._last_pong = self._loop.time()
-                        self._on_pong(event.data)
+                        result = self._handle_message(proto.OP_PONG, event.data)
                     else:
-                        await self._peer_closed(event)
-                        return
-                    if self._closed:
+                        payload = proto.encode_close_payload(event.code, event.reason)
+                        result = self._handle_message(proto.OP_CLOSE, payload)
+                    if result is not None:
+                        await result
+                    if self._finished or self.client_terminated:
                         return
         except StreamClosedError:
             pass
         except Exception:
-            app_log.error("Uncaught exception in WebSocket message handler", exc_info=True)
+            self.handler.log_exception(*sys.exc_info())
             await self._fail(proto.CLOSE_INTERNAL_ERROR, "internal error")
         finally:
             self._finish()
 
-    async def _peer_closed(self, event: proto.CloseReceived) -> None:
-        self.close_code = event.code
-        self.close_reason = event.reason
-        if not self.protocol.close_sent:
+    def _handle_message(self, opcode: int, data: str | bytes) -> Awaitable[None] | None:
+        # One complete message or control frame, handed to the handler.  A
+        # single place, so that a subclass (or a test) can observe or drop
+        # frames.  Text arrives as str, everything else as bytes.
+        handler = self.handler
+        if opcode in (proto.OP_TEXT, proto.OP_BINARY):
+            result = handler.on_message(data)
+            if result is not None and inspect.isawaitable(result):
+                return cast(Awaitable[None], result)
+            return None
+        assert isinstance(data, bytes)
+        if opcode == proto.OP_PING:
+            self._answer_ping(data)
+            handler.on_ping(data)
+        elif opcode == proto.OP_PONG:
+            self._last_pong = self._loop_time()
+            handler.on_pong(data)
+        elif opcode == proto.OP_CLOSE:
+            self.client_terminated = True
+            self.close_code, self.close_reason = proto.parse_close_payload(data)
+            return self._peer_closed()
+        return None
+
+    async def _peer_closed(self) -> None:
+        engine = self._engine
+        assert engine is not None and self.stream is not None
+        if not engine.close_sent:
             # Echo the peer's code, as RFC 6455 5.5.1 suggests.
-            await self._write_and_wait(self.protocol.send_close(event.code))
+            self.server_terminated = True
+            await self._write_and_wait(engine.send_close(self.close_code))
         # Both close frames are out: the TCP connection has served its purpose.
         self.stream.close()
 
     async def _fail(self, code: int, reason: str) -> None:
+        assert self._engine is not None and self.stream is not None
+        self.server_terminated = True
         try:
-            await self._write_and_wait(self.protocol.send_close(code, reason))
+            await self._write_and_wait(self._engine.send_close(code, reason))
         finally:
             self.stream.close()
+
+    def _fail_soon(self, code: int) -> None:
+        # close() without waiting for the peer: after a failure in open().
+        self.close(code)
 
     # -- writing -----------------------------------------------------------
 
     def _write_frame(self, fin: bool, opcode: int, data: bytes, flags: int = 0) -> Future[None]:
         # Write one ping or pong frame (the frames sent on the protocol's own
         # initiative; messages and close frames are written directly).
+        assert self._engine is not None
         if opcode == proto.OP_PONG:
-            return self._write(self.protocol.send_pong(data))
+            return self._write(self._engine.send_pong(data))
         if opcode == proto.OP_PING:
-            return self._write(self.protocol.send_ping(data))
+            return self._write(self._engine.send_ping(data))
         raise ValueError(f"not a ping or pong opcode: {opcode:#x}")
 
     def _answer_ping(self, data: bytes) -> None:
@@ -215,12 +479,12 @@ class WebSocketProtocol13:
             future.exception()  # retrieved: a closed stream is handled elsewhere
         self._pong_in_flight = False
         data = self._next_pong
-        if data is not None and not self._closed:
+        if data is not None and not self._finished:
             self._next_pong = None
             self._answer_ping(data)
 
     def _write(self, data: bytes) -> Future[None]:
-        if self.stream.closed():
+        if self.stream is None or self.stream.closed():
             raise WebSocketClosedError()
         try:
             return self.stream.write(data)
@@ -228,7 +492,7 @@ class WebSocketProtocol13:
             raise WebSocketClosedError() from None
 
     async def _write_and_wait(self, data: bytes) -> None:
-        if not data or self.stream.closed():
+        if not data or self.stream is None or self.stream.closed():
             return
         try:
             await self.stream.write(data)
@@ -238,43 +502,81 @@ class WebSocketProtocol13:
     def is_closing(self) -> bool:
         """True once a close frame went either way or the stream closed."""
         return (
-            self._closed
+            self._finished
+            or self.stream is None
             or self.stream.closed()
-            or self.protocol.close_sent
-            or self.protocol.close_received
+            or self.client_terminated
+            or self.server_terminated
         )
 
-    def write_message(self, message: str | bytes, binary: bool) -> Future[None]:
-        """Send one message (bytes go as text unless ``binary``)."""
-        if self.is_closing():
+    def write_message(
+        self, message: str | bytes | dict[str, Any], binary: bool = False
+    ) -> Future[None]:
+        """Send one message (see `WebSocketHandler.write_message`); raises
+        `WebSocketClosedError` once the connection is closing."""
+        if self.is_closing() or self._engine is None:
             raise WebSocketClosedError()
-        future = self._write(self.protocol.send_message(message, binary))
+        data = _encode_message(message)
+        future = self._write(self._engine.send_message(data, binary))
         if future.done() and not future.cancelled() and future.exception() is None:
             return future
         return _translate_closed(future)
 
-    def ping(self, data: bytes) -> None:
-        """Send a ping frame; raises `WebSocketClosedError` when closing."""
+    def write_ping(self, data: bytes) -> None:
+        """Send a ping frame; raises `WebSocketClosedError` when closing
+        and `ValueError` for more than 125 bytes."""
         if self.is_closing():
             raise WebSocketClosedError()
         self._write_frame(True, proto.OP_PING, data)
 
-    def close(self, code: int | None, reason: str | None) -> None:
-        """Start the close handshake (or finish it, after the peer's close)."""
-        if self.stream.closed():
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Start the close handshake (or finish it, after the peer's close).
+
+        The connection is dropped if the peer does not answer within a few
+        seconds.
+        """
+        stream = self.stream
+        if stream is None or stream.closed():
             return
-        if not self.protocol.close_sent:
-            frame = self.protocol.send_close(code, reason)
+        engine = self._engine
+        if engine is not None and not engine.close_sent:
+            self.server_terminated = True
+            frame = engine.send_close(code, reason)
             try:
-                self.stream.write(frame)
+                stream.write(frame)
             except StreamClosedError:
                 return
-        if self.protocol.close_received:
-            self.stream.close()
+        if self.client_terminated or engine is None:
+            stream.close()
         elif "close" not in self._timers:
-            self._timers["close"] = self._loop.call_later(_CLOSE_TIMEOUT, self.stream.close)
+            self._timers["close"] = self._loop.call_later(_CLOSE_TIMEOUT, stream.close)
+
+    def set_nodelay(self, x: bool) -> None:
+        """Set TCP_NODELAY on the stream (small messages go out at once)."""
+        if self.stream is not None:
+            self.stream.set_nodelay(x)
 
     # -- keepalive ---------------------------------------------------------
+
+    @property
+    def ping_interval(self) -> float:
+        """Seconds between keepalive pings (0: none)."""
+        return self.params.ping_interval or 0
+
+    @property
+    def ping_timeout(self) -> float | None:
+        """Seconds to wait for a pong before closing (None: wait forever)."""
+        timeout = self.params.ping_timeout or None
+        interval = self.ping_interval
+        if timeout is not None and interval and timeout > interval:
+            de_dupe_gen_log(
+                logging.DEBUG,
+                "The websocket ping timeout (%s) is longer than the ping interval (%s): "
+                "each pong is awaited across later pings",
+                timeout,
+                interval,
+            )
+        return timeout
 
     @staticmethod
     def ping_sleep_time(*, last_ping_time: float, interval: float, now: float) -> float:
@@ -283,24 +585,34 @@ class WebSocketProtocol13:
         negative."""
         return max(0.0, last_ping_time + interval - now)
 
-    def _schedule_ping(self) -> None:
-        assert self._ping_interval is not None
-        delay = self.ping_sleep_time(
-            last_ping_time=self._last_ping or self._loop.time(),
-            interval=self._ping_interval,
-            now=self._loop.time(),
-        )
-        self._timers["ping"] = self._loop.call_later(delay, self._send_keepalive_ping)
+    def start_pinging(self) -> None:
+        """Schedule the keepalive pings when `ping_interval` is set."""
+        if self.ping_interval > 0:
+            self._schedule_ping()
 
-    def _send_keepalive_ping(self) -> None:
+    def _loop_time(self) -> float:
+        return self._loop.time()
+
+    def _schedule_ping(self) -> None:
+        now = self._loop_time()
+        delay = self.ping_sleep_time(
+            last_ping_time=self._last_ping or now, interval=self.ping_interval, now=now
+        )
+        self._timers["ping"] = self._loop.call_later(delay, self.periodic_ping)
+
+    def periodic_ping(self) -> None:
+        """Send one keepalive ping and schedule the next; close the
+        connection when the previous ping went unanswered for
+        `ping_timeout` seconds."""
+        self._timers.pop("ping", None)
         if self.is_closing():
             return
-        sent_at = self._last_ping = self._loop.time()
+        sent_at = self._last_ping = self._loop_time()
         try:
             self._write_frame(True, proto.OP_PING, b"")
         except WebSocketClosedError:
             return
-        timeout = self._ping_timeout
+        timeout = self.ping_timeout
         if timeout is not None and "pong" not in self._timers:
             self._timers["pong"] = self._loop.call_later(timeout, self._check_pong, sent_at)
         self._schedule_ping()
@@ -309,7 +621,7 @@ class WebSocketProtocol13:
         # Each ping must be answered within ping_timeout: one timer at a time,
         # re-armed for the latest ping when that was sent after ``sent_at``.
         self._timers.pop("pong", None)
-        if self._closed:
+        if self._finished:
             return
         if self._last_pong < sent_at:
             gen_log.debug("WebSocket ping timed out; closing the connection")
@@ -318,22 +630,26 @@ class WebSocketProtocol13:
             self.close(proto.CLOSE_NORMAL, "ping timed out")
             return
         latest = self._last_ping
-        if latest > sent_at and self._ping_timeout is not None:
-            delay = max(0.0, latest + self._ping_timeout - self._loop.time())
+        timeout = self.ping_timeout
+        if latest > sent_at and timeout is not None:
+            delay = max(0.0, latest + timeout - self._loop_time())
             self._timers["pong"] = self._loop.call_later(delay, self._check_pong, latest)
 
     # -- end ---------------------------------------------------------------
 
     def _finish(self) -> None:
-        if self._closed:
+        if self._finished:
             return
-        self._closed = True
+        self._finished = True
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        if not self.stream.closed():
+        if self.stream is not None and not self.stream.closed():
             self.stream.close()
-        self._on_closed()
+        try:
+            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+        except Exception:
+            app_log.error("Uncaught exception closing a WebSocket", exc_info=True)
 
 
 def _translate_closed(future: Future[None]) -> Future[None]:
@@ -398,10 +714,11 @@ class WebSocketHandler(web.RequestHandler):
         self, application: web.Application, request: httputil.HTTPServerRequest, **kwargs: Any
     ) -> None:
         """Set up the handler (see `RequestHandler`); the connection opens in `get`."""
-        self.ws_connection: WebSocketProtocol13 | None = None
+        self.ws_connection: WebSocketProtocol | None = None
         self.close_code: int | None = None
         self.close_reason: str | None = None
-        self._selected_subprotocol: str | None = None
+        # The protocol of this request, kept after close() drops ws_connection.
+        self._protocol: WebSocketProtocol | None = None
         self._on_close_called = False
         self.open_args: tuple[str, ...] = ()
         self.open_kwargs: dict[str, str] = {}
@@ -431,65 +748,20 @@ class WebSocketHandler(web.RequestHandler):
         if origin is not None and not self.check_origin(origin):
             self._refuse(403, "Cross origin websockets not allowed")
             return
-        if headers.get("Sec-WebSocket-Version") not in ("7", "8", "13"):
+        connection = self.ws_connection = self._protocol = self.get_websocket_protocol()
+        if connection is None:
             self.set_header("Sec-WebSocket-Version", "7, 8, 13")
             self._refuse(426, "Upgrade Required")
             return
-        key = headers.get("Sec-WebSocket-Key", "")
-        if not proto.is_valid_client_key(key):
-            self._refuse(400, "Missing/Invalid WebSocket headers")
-            return
-
-        subprotocol_header = headers.get("Sec-WebSocket-Protocol", "")
-        offered = [s.strip() for s in subprotocol_header.split(",") if s.strip()]
-        selected = self.select_subprotocol(offered)
-        if selected is not None:
-            if selected not in offered:
-                raise ValueError(f"select_subprotocol returned {selected!r}, not offered")
-            self._selected_subprotocol = selected
-            self.set_header("Sec-WebSocket-Protocol", selected)
-        deflate: proto.DeflateParams | None = None
-        compression_options = self.get_compression_options()
-        if compression_options is not None:
-            accepted = proto.server_accept_deflate(
-                headers.get("Sec-WebSocket-Extensions"), compression_options
-            )
-            if accepted is not None:
-                self.set_header("Sec-WebSocket-Extensions", accepted[0])
-                deflate = accepted[1]
-
-        self.set_status(101)
-        self.set_header("Upgrade", "websocket")
-        self.set_header("Connection", "Upgrade")
-        self.set_header("Sec-WebSocket-Accept", proto.accept_key(key))
-        self.finish()
-        stream: IOStream = self.detach()
-        self._refuse_http_methods()
-        protocol = proto.WebSocketProtocol(
-            is_client=False, max_message_size=self.max_message_size, deflate=deflate
-        )
-        connection = self.ws_connection = WebSocketProtocol13(
-            stream,
-            protocol,
-            on_message=self._dispatch_message,
-            on_ping=self._dispatch_ping,
-            on_pong=self._dispatch_pong,
-            on_closed=self._connection_closed,
-            ping_interval=self.ping_interval,
-            ping_timeout=self.ping_timeout,
-        )
         try:
-            result = self.open(*self.open_args, **self.open_kwargs)
-            if result is not None:
-                await result
+            await connection.accept_connection(self)
         except Exception:
-            app_log.error("Uncaught exception in %s open", self.request.path, exc_info=True)
-            connection.close(proto.CLOSE_INTERNAL_ERROR, None)
-            return
-        if connection.stream.closed():
-            connection._finish()
-            return
-        await connection.run()
+            if connection.stream is None:
+                self.ws_connection = None
+                raise  # still plain HTTP: an error response can go out
+            # After the upgrade no HTTP error can be sent: drop the connection.
+            self.log_exception(*sys.exc_info())
+            connection._abort()
 
     def _refuse_http_methods(self) -> None:
         # After the upgrade the HTTP response is gone: the methods that would
@@ -538,7 +810,8 @@ class WebSocketHandler(web.RequestHandler):
     @property
     def selected_subprotocol(self) -> str | None:
         """The subprotocol chosen by `select_subprotocol`, if any."""
-        return self._selected_subprotocol
+        protocol = self._protocol
+        return protocol.selected_subprotocol if protocol is not None else None
 
     def get_compression_options(self) -> dict[str, Any] | None:
         """Return None (the default) to disable permessage-deflate, or a dict
@@ -623,7 +896,7 @@ class WebSocketHandler(web.RequestHandler):
         """
         if self.ws_connection is None:
             raise WebSocketClosedError()
-        self.ws_connection.ping(utf8(data))
+        self.ws_connection.write_ping(utf8(data))
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Start the close handshake with ``code`` and ``reason``.
@@ -631,8 +904,11 @@ class WebSocketHandler(web.RequestHandler):
         The connection is dropped if the peer does not answer within a few
         seconds.  Does nothing on a connection that is already closed.
         """
-        if self.ws_connection is not None:
-            self.ws_connection.close(code, reason)
+        connection = self.ws_connection
+        if connection is not None:
+            connection.close(code, reason)
+            # From now on write_message and ping raise WebSocketClosedError.
+            self.ws_connection = None
 
     def set_nodelay(self, value: bool) -> None:
         """Set TCP_NODELAY on the connection (send small messages at once).
@@ -641,68 +917,65 @@ class WebSocketHandler(web.RequestHandler):
         """
         connection = self.ws_connection
         if connection is not None:
-            connection.stream.set_nodelay(value)
+            connection.set_nodelay(value)
 
-    def get_websocket_protocol(self) -> proto.WebSocketProtocol | None:
-        """The sans-IO protocol object of the open connection, if any."""
-        return self.ws_connection.protocol if self.ws_connection is not None else None
+    def get_websocket_protocol(self) -> WebSocketProtocol | None:
+        """The protocol object for this request's ``Sec-WebSocket-Version``
+        (a `WebSocketProtocol13` for versions 7, 8 and 13; None otherwise,
+        which answers 426).  Override to use a subclass."""
+        if self.request.headers.get("Sec-WebSocket-Version") not in ("7", "8", "13"):
+            return None
+        params = _WebSocketParams(
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            max_message_size=self.max_message_size,
+            compression_options=self.get_compression_options(),
+        )
+        return WebSocketProtocol13(self, False, params)
 
-    # -- internals ---------------------------------------------------------
+    # -- called by the protocol --------------------------------------------
 
-    def _dispatch_message(self, message: str | bytes) -> Awaitable[None] | None:
-        result = self.on_message(message)
-        return result if result is not None and inspect.isawaitable(result) else None
+    def on_ws_connection_close(
+        self, close_code: int | None = None, close_reason: str | None = None
+    ) -> None:
+        """Called by the protocol once the WebSocket has closed, with the
+        code and reason of the peer's close frame (if any); records them in
+        `close_code` and `close_reason` and runs `on_connection_close`.
 
-    def _dispatch_ping(self, data: bytes) -> None:
-        self.on_ping(data)
+        .. versionadded:: 6.4
+        """
+        self.close_code = close_code
+        self.close_reason = close_reason
+        self.on_connection_close()
 
-    def _dispatch_pong(self, data: bytes) -> None:
-        self.on_pong(data)
-
-    def _connection_closed(self) -> None:
+    def on_connection_close(self) -> None:
+        """The connection closed (before or after the upgrade): drop the
+        protocol and call `on_close`, once."""
         connection = self.ws_connection
         if connection is not None:
-            self.close_code = connection.close_code
-            self.close_reason = connection.close_reason
+            self.ws_connection = None
+            connection.on_connection_close()
         if not self._on_close_called:
             self._on_close_called = True
             try:
                 self.on_close()
             except Exception:
                 app_log.error("Uncaught exception in on_close", exc_info=True)
-
-    def on_connection_close(self) -> None:
-        """The HTTP connection closed before the upgrade: `on_close` runs."""
-        if self.ws_connection is None:
-            self._connection_closed()
         super().on_connection_close()
-
-    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
-        """Send an HTTP error before the upgrade; after it, drop the connection."""
-        if self.ws_connection is None:
-            super().send_error(status_code, **kwargs)
-        else:
-            self.ws_connection.stream.close()
 
 
 # -- client --------------------------------------------------------------------
 
 
-def _ssl_options(request: Any) -> ssl.SSLContext | dict[str, Any]:
-    if request.ssl_options is not None:
-        options: ssl.SSLContext | dict[str, Any] = request.ssl_options
-        return options
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=request.ca_certs)
-    if not request.validate_cert:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if request.client_cert is not None:
-        context.load_cert_chain(request.client_cert, request.client_key)
-    return context
+class WebSocketClientConnection(simple_httpclient._HTTPConnection):
+    """A client WebSocket connection; create it with `websocket_connect`.
 
+    The opening handshake is an HTTP request run by the HTTP client's
+    connection machinery (this class is one of its connections); once the
+    server answers 101, the stream is handed to the `protocol`.
+    """
 
-class WebSocketClientConnection:
-    """A client WebSocket connection; create it with `websocket_connect`."""
+    protocol: WebSocketProtocol | None = None
 
     def __init__(
         self,
@@ -715,203 +988,199 @@ class WebSocketClientConnection:
         subprotocols: list[str] | None = None,
         resolver: Resolver | None = None,
     ) -> None:
-        """Record the options; `websocket_connect` runs the handshake."""
-        self.request = request
-        self._on_message_callback = on_message_callback
-        self._compression_options = compression_options
-        self._ping_interval = ping_interval
-        self._ping_timeout = ping_timeout
-        self._max_message_size = max_message_size
-        self._subprotocols = list(subprotocols or [])
-        self._resolver = resolver
-        self._selected_subprotocol: str | None = None
-        self.headers = httputil.HTTPHeaders()
-        self.ws_connection: WebSocketProtocol13 | None = None
+        """Start the opening handshake of ``request`` (a ``ws://`` or
+        ``wss://`` URL); `connect_future` resolves once it is done."""
+        #: Resolves to this connection once the handshake succeeded.
+        self.connect_future: Future[WebSocketClientConnection] = Future()
+        #: Incoming messages not read yet (None once the connection closed).
+        self.read_queue: Queue[str | bytes | None] = Queue(_CLIENT_QUEUE_LIMIT)
+        #: The ``Sec-WebSocket-Key`` of the handshake.
+        self.key = proto.make_client_key().encode("ascii")
+        self.params = _WebSocketParams(
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            max_message_size=max_message_size,
+            compression_options=compression_options,
+        )
         self.close_code: int | None = None
         self.close_reason: str | None = None
-        self._messages: collections.deque[str | bytes | None] = collections.deque()
-        self._readers: collections.deque[Future[str | bytes | None]] = collections.deque()
-        self._space: Future[None] | None = None
-        self._done = False
-        self._run_task: asyncio.Task[None] | None = None
-
-    async def _connect(self) -> WebSocketClientConnection:
-        request: Any = _RequestProxy(self.request, HTTPRequest._DEFAULTS)
-        parts = urlsplit(request.url)
-        scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
-        if scheme not in ("http", "https"):
-            raise ValueError(f"unsupported WebSocket URL scheme {parts.scheme!r}")
-        netloc = parts.netloc.rpartition("@")[2]
-        host, port = httputil.split_host_and_port(netloc)
-        if port is None:
-            port = 443 if scheme == "https" else 80
-        if host.startswith("[") and host.endswith("]"):
-            host = host[1:-1]
-        tcp_client = TCPClient(resolver=self._resolver)
-        try:
-            stream = await tcp_client.connect(
-                host,
-                port,
-                ssl_options=_ssl_options(request) if scheme == "https" else None,
-                timeout=request.connect_timeout or None,
-            )
-        except TimeoutError:
-            raise HTTPClientError(599, "Timeout while connecting") from None
-        finally:
-            tcp_client.close()
-        try:
-            if request.request_timeout:
-                async with asyncio.timeout(request.request_timeout):
-                    await self._handshake(stream, request, parts.path, parts.query, netloc)
-            else:
-                await self._handshake(stream, request, parts.path, parts.query, netloc)
-        except TimeoutError:
-            stream.close()
-            raise HTTPClientError(599, "Timeout during WebSocket handshake") from None
-        except BaseException:
-            stream.close()
-            raise
-        return self
-
-    async def _handshake(
-        self, stream: IOStream, request: Any, path: str, query: str, netloc: str
-    ) -> None:
-        key = proto.make_client_key()
-        headers = httputil.HTTPHeaders(request.headers)
-        headers.setdefault("Host", netloc)
-        headers["Upgrade"] = "websocket"
-        headers["Connection"] = "Upgrade"
-        headers["Sec-WebSocket-Key"] = key
-        headers["Sec-WebSocket-Version"] = "13"
+        self._on_message_callback = on_message_callback
+        self._subprotocols = list(subprotocols or [])
+        self._closed = False
+        self._last_protocol: WebSocketProtocol | None = None
+        # The caller's request is left as it is; the handshake runs on a copy.
+        request = copy.copy(request)
+        request.headers = httputil.HTTPHeaders(request.headers)
+        scheme, sep, rest = request.url.partition(":")
+        request.url = {"ws": "http", "wss": "https"}.get(scheme.lower(), scheme) + sep + rest
+        request.headers.update(
+            {
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+                "Sec-WebSocket-Key": self.key.decode("ascii"),
+                "Sec-WebSocket-Version": "13",
+            }
+        )
         if self._subprotocols:
-            headers["Sec-WebSocket-Protocol"] = ",".join(self._subprotocols)
-        if self._compression_options is not None:
-            headers["Sec-WebSocket-Extensions"] = proto.client_offer()
-        target = (path or "/") + (f"?{query}" if query else "")
-        lines = [f"GET {target} HTTP/1.1"]
-        for name, value in headers.get_all():
-            if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
-                raise ValueError(f"invalid header {name!r}")
-            lines.append(f"{name}: {value}")
-        stream.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-        try:
-            head = await stream.read_until_regex(b"\r?\n\r?\n", max_bytes=65536)
-        except StreamClosedError:
-            raise HTTPClientError(599, "Connection closed during WebSocket handshake") from None
-        text = head.decode("latin-1")
-        first, _, rest = text.partition("\n")
-        try:
-            start_line = httputil.parse_response_start_line(first.rstrip("\r"))
-            self.headers = response_headers = httputil.HTTPHeaders.parse(rest)
-        except httputil.HTTPInputError as e:
-            raise WebSocketError(f"malformed handshake response: {e}") from None
-        if 200 <= start_line.code < 300:
-            # The server answered, but as a plain HTTP resource.
-            raise WebSocketError(f"non-WebSocket response: {start_line.code}")
+            request.headers["Sec-WebSocket-Protocol"] = ",".join(self._subprotocols)
+        if compression_options is not None:
+            request.headers["Sec-WebSocket-Extensions"] = proto.client_offer()
+        # A redirect answers the handshake (as an HTTPClientError); the
+        # response body is not wanted.
+        request.follow_redirects = False
+        request.decompress_response = False
+        self.tcp_client = TCPClient(resolver=resolver)
+        super().__init__(
+            None,
+            request,
+            lambda: None,
+            self._on_http_response,
+            104857600,
+            self.tcp_client,
+            65536,
+            104857600,
+        )
+
+    def __del__(self) -> None:
+        # Garbage collected while open (its loop is gone, or the caller
+        # dropped it): release the socket quietly.
+        protocol = self.protocol
+        stream = protocol.stream if protocol is not None else None
+        if stream is not None and not stream.closed():
+            try:
+                stream.close()
+            except Exception:
+                pass
+
+    # -- the handshake, as an HTTP response ----------------------------------
+
+    def _on_http_response(self, response: HTTPResponse) -> None:
+        # The HTTP exchange ended without an upgrade.
+        if not self.connect_future.done():
+            if response.error:
+                self.connect_future.set_exception(response.error)
+            else:
+                self.connect_future.set_exception(
+                    WebSocketError(f"non-WebSocket response: {response.code}")
+                )
+
+    async def headers_received(
+        self,
+        start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
+        headers: httputil.HTTPHeaders,
+    ) -> None:
+        """Take the connection over on a 101 answer (any other answer is an
+        ordinary HTTP response, which fails `connect_future`)."""
+        assert isinstance(start_line, httputil.ResponseStartLine)
         if start_line.code != 101:
-            raise HTTPClientError(start_line.code, start_line.reason or None)
-        if response_headers.get("Upgrade", "").lower() != "websocket":
-            raise WebSocketError("handshake response lacks Upgrade: websocket")
-        if response_headers.get("Sec-WebSocket-Accept") != proto.accept_key(key):
-            raise WebSocketError("invalid Sec-WebSocket-Accept")
-        selected = response_headers.get("Sec-WebSocket-Protocol")
-        if selected is not None and selected not in self._subprotocols:
-            raise WebSocketError(f"server chose a subprotocol we did not offer: {selected!r}")
-        self._selected_subprotocol = selected
-        extensions = response_headers.get("Sec-WebSocket-Extensions")
-        if extensions and self._compression_options is None:
-            raise WebSocketError("server enabled an extension we did not offer")
+            await super().headers_received(start_line, headers)
+            return
+        self._remove_timeout()
+        self.code = start_line.code
+        self.reason = start_line.reason
+        self.headers = headers
+        protocol = self.get_websocket_protocol()
         try:
-            deflate = proto.client_accept_deflate(extensions, self._compression_options)
-        except proto.HandshakeError as e:
-            raise WebSocketError(str(e)) from None
-        protocol = proto.WebSocketProtocol(
-            is_client=True, max_message_size=self._max_message_size, deflate=deflate
+            protocol._process_server_headers(self.key, headers)
+        except WebSocketError as e:
+            self.final_callback = None
+            future_set_exception_unless_cancelled(self.connect_future, e)
+            assert self.connection is not None
+            self.connection.close()
+            return
+        self.protocol = self._last_protocol = protocol
+        assert self.connection is not None
+        protocol.stream = self.connection.detach()
+        self.final_callback = None
+        if isinstance(protocol, WebSocketProtocol13):
+            protocol._start(protocol._client_deflate)
+        else:
+            protocol.start_pinging()
+        self.io_loop.add_future(
+            asyncio.ensure_future(protocol._receive_frame_loop()), lambda f: f.result()
         )
-        self.ws_connection = WebSocketProtocol13(
-            stream,
-            protocol,
-            on_message=self._deliver,
-            on_ping=self.on_ping,
-            on_pong=self.on_pong,
-            on_closed=self._connection_closed,
-            ping_interval=self._ping_interval,
-            ping_timeout=self._ping_timeout,
-        )
-        self._run_task = asyncio.get_running_loop().create_task(self.ws_connection.run())
+        future_set_result_unless_cancelled(self.connect_future, self)
+
+    def finish(self) -> None:
+        """The HTTP response ended: deliver it (a failed handshake)."""
+        if self.code == 101:
+            return  # a 101 whose upgrade was refused: connect_future failed already
+        super().finish()
+
+    def on_connection_close(self) -> None:
+        """The connection closed: fail a pending handshake, or mark the
+        end of the messages (None in `read_queue`)."""
+        if not self.connect_future.done():
+            self.connect_future.set_exception(StreamClosedError())
+        if not self._closed:
+            self._closed = True
+            self._on_message(None)
+        self.tcp_client.close()
+        super().on_connection_close()
+
+    def on_ws_connection_close(
+        self, close_code: int | None = None, close_reason: str | None = None
+    ) -> None:
+        """Called by the protocol once the WebSocket closed, with the peer's
+        close code and reason (if any)."""
+        self.close_code = close_code
+        self.close_reason = close_reason
+        self.on_connection_close()
+
+    def log_exception(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Log an exception raised by a message callback."""
+        assert typ is not None and value is not None
+        app_log.error("Uncaught exception %s", value, exc_info=(typ, value, tb))
+
+    def get_websocket_protocol(self) -> WebSocketProtocol:
+        """The protocol object for the connection (a masking
+        `WebSocketProtocol13`); override to use a subclass."""
+        return WebSocketProtocol13(self, mask_outgoing=True, params=self.params)
 
     # -- messages in -------------------------------------------------------
 
-    def _deliver(self, message: str | bytes | None) -> Awaitable[None] | None:
+    def _on_message(self, message: str | bytes | None) -> Awaitable[None] | None:
         if self._on_message_callback is not None:
             self._on_message_callback(message)
             return None
-        if self._readers:
-            future_set_result_unless_cancelled(self._readers.popleft(), message)
-            return None
-        self._messages.append(message)
-        if message is not None and len(self._messages) >= _CLIENT_QUEUE_LIMIT:
-            # Stop reading the socket until the application catches up.
-            self._space = asyncio.get_running_loop().create_future()
-            return self._space
-        return None
+        # A full queue makes the reading side wait (back-pressure).
+        return self.read_queue.put(message)
 
     def read_message(
         self, callback: Callable[[Future[str | bytes | None]], None] | None = None
-    ) -> Future[str | bytes | None]:
+    ) -> Awaitable[str | bytes | None]:
         """Return a future for the next message (`str` or `bytes`), or None
         once the connection has closed.
 
         ``callback``, if given, is called with the future when it resolves.
         """
-        # IOLoop.current() rather than the running loop: callback-style code
-        # calls this before the loop runs.
-        future: Future[str | bytes | None] = IOLoop.current().asyncio_loop.create_future()
-        if self._messages:
-            message = self._messages.popleft()
-            if message is None:
-                # Keep answering None to every later read.
-                self._messages.appendleft(None)
-            future.set_result(message)
-            space = self._space
-            if space is not None and len(self._messages) < _CLIENT_QUEUE_LIMIT:
-                self._space = None
-                future_set_result_unless_cancelled(space, None)
-        elif self._done:
-            future.set_result(None)
+        awaitable: Awaitable[str | bytes | None]
+        if self._closed and self.read_queue.empty():
+            # Every read after the end answers None.
+            done: Future[str | bytes | None] = Future()
+            done.set_result(None)
+            awaitable = done
         else:
-            self._readers.append(future)
+            awaitable = self.read_queue.get()
         if callback is not None:
-            IOLoop.current().add_future(future, callback)
-        return future
+            self.io_loop.add_future(asyncio.ensure_future(awaitable), callback)
+        return awaitable
 
     def on_message(self, message: str | bytes) -> Awaitable[None] | None:
-        """Called with each message when no ``on_message_callback`` was given;
-        the default queues it for `read_message`."""
-        return self._deliver(message)
+        """Called with each message; by default it goes to
+        ``on_message_callback`` or into `read_queue` (for `read_message`)."""
+        return self._on_message(message)
 
     def on_ping(self, data: bytes) -> None:
         """Called when a ping arrives (the pong is sent automatically)."""
 
     def on_pong(self, data: bytes) -> None:
         """Called when a pong arrives."""
-
-    def _connection_closed(self) -> None:
-        connection = self.ws_connection
-        if connection is not None:
-            self.close_code = connection.close_code
-            self.close_reason = connection.close_reason
-        self._done = True
-        space = self._space
-        if space is not None:
-            self._space = None
-            future_set_result_unless_cancelled(space, None)
-        if self._on_message_callback is not None:
-            self._on_message_callback(None)
-            return
-        while self._readers:
-            future_set_result_unless_cancelled(self._readers.popleft(), None)
-        self._messages.append(None)
 
     # -- messages out ------------------------------------------------------
 
@@ -920,41 +1189,30 @@ class WebSocketClientConnection:
     ) -> Future[None]:
         """Send a message (as `WebSocketHandler.write_message`); raises
         `WebSocketClosedError` once the connection is closed or closing."""
-        if self.ws_connection is None:
-            raise WebSocketClosedError()
-        data = _encode_message(message)
-        return self.ws_connection.write_message(data, binary)
+        if self.protocol is None:
+            raise WebSocketClosedError("Client connection has been closed")
+        return self.protocol.write_message(_encode_message(message), binary)
 
     def ping(self, data: str | bytes = b"") -> None:
         """Send a ping (at most 125 bytes of data); raises
         `WebSocketClosedError` on a closed connection."""
-        if self.ws_connection is None:
+        if self.protocol is None:
             raise WebSocketClosedError()
-        self.ws_connection.ping(utf8(data))
+        self.protocol.write_ping(utf8(data))
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Start the close handshake; `read_message` returns None once it is
         done.  Does nothing on a closed connection."""
-        if self.ws_connection is not None:
-            self.ws_connection.close(code, reason)
+        protocol = self.protocol
+        if protocol is not None:
+            protocol.close(code, reason)
+            self.protocol = None
 
     @property
     def selected_subprotocol(self) -> str | None:
         """The subprotocol the server selected, if any."""
-        return self._selected_subprotocol
-
-    @property
-    def stream(self) -> IOStream:
-        """The connection's `~tornado.iostream.IOStream` (there once
-        `websocket_connect` has resolved; `RuntimeError` before)."""
-        if self.ws_connection is None:
-            raise RuntimeError("the WebSocket is not connected yet")
-        return self.ws_connection.stream
-
-    @property
-    def protocol(self) -> proto.WebSocketProtocol | None:
-        """The sans-IO protocol object of the connection."""
-        return self.ws_connection.protocol if self.ws_connection is not None else None
+        protocol = self._last_protocol
+        return protocol.selected_subprotocol if protocol is not None else None
 
 
 def websocket_connect(
@@ -1000,7 +1258,6 @@ def websocket_connect(
         subprotocols=subprotocols,
         resolver=resolver,
     )
-    future: Future[WebSocketClientConnection] = asyncio.ensure_future(connection._connect())
     if callback is not None:
-        IOLoop.current().add_future(future, callback)
-    return future
+        IOLoop.current().add_future(connection.connect_future, callback)
+    return connection.connect_future
