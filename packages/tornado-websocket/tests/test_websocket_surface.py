@@ -206,3 +206,49 @@ async def test_on_ws_connection_close_carries_code_and_reason(serve: Serve) -> N
     ws = await websocket_connect(f"ws://127.0.0.1:{port}/")
     ws.close(4000, "client done")
     assert await closed == (4000, "client done", None)
+
+
+@pytest.mark.asyncio
+async def test_read_queue_holds_one_message_as_tornado(serve: Serve) -> None:
+    port = await serve([("/", Echo)])
+    ws = await websocket_connect(f"ws://127.0.0.1:{port}/")
+    assert ws.read_queue.maxsize == 1
+    ws.close()
+
+
+@pytest.mark.asyncio
+async def test_client_ping_timeout_defaults_to_interval_and_is_capped(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = await serve([("/", Echo)])
+    url = f"ws://127.0.0.1:{port}/"
+    default = await websocket_connect(url, ping_interval=7)
+    capped = await websocket_connect(url, ping_interval=5, ping_timeout=60)
+    disabled = await websocket_connect(url, ping_interval=5, ping_timeout=0)
+    try:
+        assert isinstance(default.protocol, WebSocketProtocol13)
+        assert default.protocol.ping_timeout == 7
+        with caplog.at_level("WARNING", logger="tornado.general"):
+            assert capped.protocol is not None and capped.protocol.ping_timeout == 5
+        assert "cannot be longer than the websocket_ping_interval" in caplog.text
+        assert disabled.protocol is not None and disabled.protocol.ping_timeout == 0
+    finally:
+        for ws in (default, capped, disabled):
+            ws.close()
+
+
+@pytest.mark.asyncio
+async def test_server_ping_timeout_setting_unset_means_the_interval(serve: Serve) -> None:
+    protocols: Queue[WebSocketProtocol13] = Queue()
+
+    class Handler(Echo):
+        def open(self, *args: str, **kwargs: str) -> None:
+            assert isinstance(self.ws_connection, WebSocketProtocol13)
+            protocols.put_nowait(self.ws_connection)
+
+    port = await serve([("/", Handler)], websocket_ping_interval=3)
+    ws = await websocket_connect(f"ws://127.0.0.1:{port}/")
+    protocol = await protocols.get()
+    assert protocol.ping_interval == 3
+    assert protocol.ping_timeout == 3
+    ws.close()

@@ -71,9 +71,10 @@ _default_max_message_size = proto.DEFAULT_MAX_MESSAGE_SIZE
 # How long a closing side waits for the peer's close frame before dropping
 # the TCP connection (the peer may be gone or misbehaving).
 _CLOSE_TIMEOUT = 5.0
-# Client messages not yet read with read_message(); beyond this the reading
-# side stops reading the socket (back-pressure instead of unbounded memory).
-_CLIENT_QUEUE_LIMIT = 16
+# Client messages not yet read with read_message(): one, as Tornado's
+# read_queue holds; beyond it the reading side stops reading the socket
+# (back-pressure instead of unbounded memory).
+_CLIENT_QUEUE_LIMIT = 1
 _READ_CHUNK = 65536
 # Messages handled in a row before the reading loop lets other callbacks
 # run (a burst of tiny frames must not monopolise the event loop).
@@ -564,18 +565,23 @@ class WebSocketProtocol13(WebSocketProtocol):
         return self.params.ping_interval or 0
 
     @property
-    def ping_timeout(self) -> float | None:
-        """Seconds to wait for a pong before closing (None: wait forever)."""
-        timeout = self.params.ping_timeout or None
+    def ping_timeout(self) -> float:
+        """Seconds to wait for a pong before closing the connection (0: no limit).
+
+        Defaults to `ping_interval`, and is capped there (with a warning
+        logged once): a pong must come back before the next ping is due.
+        """
+        timeout = self.params.ping_timeout
         interval = self.ping_interval
-        if timeout is not None and interval and timeout > interval:
+        if timeout is None:
+            return interval
+        if interval and timeout > interval:
             de_dupe_gen_log(
-                logging.DEBUG,
-                "The websocket ping timeout (%s) is longer than the ping interval (%s): "
-                "each pong is awaited across later pings",
-                timeout,
-                interval,
+                logging.WARNING,
+                f"The websocket_ping_timeout ({timeout}) cannot be longer than the "
+                f"websocket_ping_interval ({interval}); using {interval}",
             )
+            return interval
         return timeout
 
     @staticmethod
@@ -613,7 +619,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         except WebSocketClosedError:
             return
         timeout = self.ping_timeout
-        if timeout is not None and "pong" not in self._timers:
+        if timeout and "pong" not in self._timers:
             self._timers["pong"] = self._loop.call_later(timeout, self._check_pong, sent_at)
         self._schedule_ping()
 
@@ -631,7 +637,7 @@ class WebSocketProtocol13(WebSocketProtocol):
             return
         latest = self._last_ping
         timeout = self.ping_timeout
-        if latest > sent_at and timeout is not None:
+        if latest > sent_at and timeout:
             delay = max(0.0, latest + timeout - self._loop_time())
             self._timers["pong"] = self._loop.call_later(delay, self._check_pong, latest)
 
@@ -788,7 +794,12 @@ class WebSocketHandler(web.RequestHandler):
     @property
     def ping_timeout(self) -> float | None:
         """Seconds to wait for a pong before closing (setting
-        ``websocket_ping_timeout``); None waits forever."""
+        ``websocket_ping_timeout``).
+
+        None (the default) means "equal to `ping_interval`"; 0 disables the
+        timeout; a value longer than the interval is capped to it (since
+        6.5, as Tornado documents).
+        """
         return self.settings.get("websocket_ping_timeout", None)
 
     @property
