@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tornado.concurrent import Future
+from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.netutil import Resolver, bind_sockets
 from tornado.tcpclient import TCPClient, _Connector, _format_addr
@@ -76,8 +77,9 @@ ADDRS = [(V6, "a6"), (V6, "b6"), (V4, "c4"), (V4, "d4")]
 def start(attempts: Attempts, addrinfo: list[tuple[int, Any]] = ADDRS) -> tuple[_Connector, Any]:
     connector = _Connector(addrinfo, attempts)
     # Timers far away: the tests fire them by hand.
-    loop_time = asyncio.get_running_loop().time()
-    return connector, connector.start(3600, connect_timeout=loop_time + 3600)
+    # connect_timeout is an absolute IOLoop.time() deadline (the wall clock).
+    now = IOLoop.current().time()
+    return connector, connector.start(3600, connect_timeout=now + 3600)
 
 
 @pytest.mark.asyncio

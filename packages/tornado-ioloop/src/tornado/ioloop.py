@@ -25,6 +25,7 @@ import math
 import numbers
 import os
 import random
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from inspect import isawaitable
@@ -403,11 +404,16 @@ class IOLoop(Configurable):
         return future.result()
 
     def time(self) -> float:
-        """Return the loop's current time (monotonic, in seconds).
+        """Return the current time on the IOLoop's clock, `time.time`.
 
-        Deadlines for `add_timeout` and `call_at` are on this clock.
+        Absolute deadlines (`add_timeout`, `call_at`, ``timeout`` arguments
+        of `tornado.gen.with_timeout`, `tornado.locks` and `tornado.queues`)
+        are on this clock, so ``time.time() + 5`` means "in five seconds".
+        Implementations convert them to the asyncio loop's own (monotonic)
+        clock when they schedule, so relative delays (`call_later`, a
+        `datetime.timedelta`) are measured on that one.
         """
-        return self.asyncio_loop.time()
+        return time.time()
 
     def add_timeout(
         self,

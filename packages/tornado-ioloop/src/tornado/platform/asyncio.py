@@ -175,10 +175,16 @@ class BaseAsyncIOLoop(IOLoop):
     def call_at(
         self, when: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> asyncio.TimerHandle:
-        """See `IOLoop.call_at`; returns an `asyncio.TimerHandle`."""
+        """See `IOLoop.call_at`; returns an `asyncio.TimerHandle`.
+
+        ``when`` is on the `IOLoop.time` clock (the wall clock); it becomes a
+        delay on the asyncio loop's clock here, so a deadline in the past
+        runs on the next iteration.
+        """
         if args or kwargs:
             callback = functools.partial(callback, *args, **kwargs)
-        return self.asyncio_loop.call_at(when, self._run_callback, callback)
+        delay = when - self.time()
+        return self.asyncio_loop.call_later(max(delay, 0.0), self._run_callback, callback)
 
     def remove_timeout(self, timeout: object) -> None:
         """See `IOLoop.remove_timeout`."""
