@@ -350,3 +350,38 @@ async def test_refused_connection_reports_the_os_error() -> None:
     with pytest.raises(StreamClosedError) as info:
         await TCPClient().connect("127.0.0.1", port)
     assert isinstance(info.value.real_error, ConnectionRefusedError)
+
+
+class _RecordingResolver(Resolver):
+    """Answers at once: with ``socket.gaierror``, or with a future left pending."""
+
+    def initialize(self, fail: bool) -> None:  # type: ignore[override]
+        self.fail = fail
+        self.calls: list[tuple[str, int, int]] = []
+        self.pending: Future[list[tuple[int, Any]]] | None = None
+
+    def resolve(self, host: str, port: int, family: int = 0) -> Future[list[tuple[int, Any]]]:
+        self.calls.append((host, port, family))
+        if self.fail:
+            raise socket.gaierror(socket.EAI_FAMILY, "Address family for hostname not supported")
+        self.pending = Future()
+        return self.pending
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("timeout", [None, 5.0])
+async def test_connect_calls_the_resolver_before_it_first_suspends(timeout: float | None) -> None:
+    failing = _RecordingResolver(fail=True)
+    coro = TCPClient(resolver=failing).connect("127.0.0.1", 80, socket.AF_INET6, timeout=timeout)
+    # The resolver's synchronous error comes out of the very first step.
+    with pytest.raises(socket.gaierror):
+        coro.send(None)
+    assert failing.calls == [("127.0.0.1", 80, socket.AF_INET6)]
+
+    waiting = _RecordingResolver(fail=False)
+    coro = TCPClient(resolver=waiting).connect("localhost", 81, timeout=timeout)
+    coro.send(None)  # suspends: the lookup is pending
+    assert waiting.calls == [("localhost", 81, socket.AF_UNSPEC)]
+    coro.close()
+    assert waiting.pending is not None
+    waiting.pending.cancel()

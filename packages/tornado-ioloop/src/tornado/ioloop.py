@@ -29,7 +29,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable
 from inspect import isawaitable
-from typing import Any, Literal, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
 
 from tornado.concurrent import (
     FUTURES,
@@ -130,8 +130,11 @@ class IOLoop(Configurable):
     # IOLoop registers, so repeated ``asyncio.run`` calls do not leak.
     _ioloop_for_asyncio: dict[asyncio.AbstractEventLoop, IOLoop] = {}
 
-    #: The asyncio event loop this IOLoop wraps.
-    asyncio_loop: asyncio.AbstractEventLoop
+    if TYPE_CHECKING:
+        # The asyncio event loop an implementation wraps: an attribute of
+        # `~tornado.platform.asyncio.BaseAsyncIOLoop`, as in Tornado (every
+        # IOLoop is one); declared here for the type checker only.
+        asyncio_loop: asyncio.AbstractEventLoop
 
     # Lazily created by the default `run_in_executor`.
     _executor: concurrent.futures.Executor | None = None

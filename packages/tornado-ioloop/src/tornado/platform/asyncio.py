@@ -32,7 +32,7 @@ from tornado.log import app_log
 
 __all__ = [
     "AddThreadSelectorEventLoop",
-    "AnyThreadEventLoopPolicy",
+    "AnyThreadEventLoopPolicy",  # noqa: F822 (made by the module's __getattr__)
     "AsyncIOLoop",
     "AsyncIOMainLoop",
     "BaseAsyncIOLoop",
@@ -491,9 +491,7 @@ class SelectorThread:
         self._thread: threading.Thread | None = None
         self._thread_manager_handle = self._thread_manager()
         self._thread_manager_task: asyncio.Task[None] | None = None
-        self._start_handle: asyncio.Handle | None = real_loop.call_soon(
-            self._start_thread_manager
-        )
+        self._start_handle: asyncio.Handle | None = real_loop.call_soon(self._start_thread_manager)
         global _atexit_registered
         if not _atexit_registered:
             import atexit
