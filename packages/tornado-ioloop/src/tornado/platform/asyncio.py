@@ -543,7 +543,9 @@ class SelectorThread:
             # told not to report itself pending when collected, as asyncio
             # does for run_until_complete's own tasks.
             task.cancel()
-            task.get_coro().close()  # type: ignore[union-attr]
+            coro = task.get_coro()
+            if coro is not None:
+                coro.close()
             task._log_destroy_pending = False  # type: ignore[attr-defined]
         # (A generator that never started needs no finalization; a started
         # one is finalized by the loop, its ``finally`` finds us closed.)
