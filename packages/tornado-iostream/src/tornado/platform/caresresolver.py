@@ -89,9 +89,7 @@ class CaresResolver(Resolver):
                 if not future.done():
                     future.set_result((result, error))
 
-            self.channel.getaddrinfo(
-                host, None, family=socket.AddressFamily(family), callback=done
-            )
+            self.channel.getaddrinfo(host, None, family=socket.AddressFamily(family), callback=done)
             result, error = await future
             if error:
                 raise OSError(
