@@ -448,7 +448,7 @@ class Runner:
         if isinstance(future, Future):
             future.add_done_callback(self._wake)
         else:
-            IOLoop.current().add_future(future, self._wake)
+            self.io_loop.add_future(future, self._wake)
         return False
 
     def _resume_after_moment(self) -> None:

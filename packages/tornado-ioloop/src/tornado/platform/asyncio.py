@@ -57,6 +57,7 @@ class BaseAsyncIOLoop(IOLoop):
         self, asyncio_loop: asyncio.AbstractEventLoop, **kwargs: Any
     ) -> None:
         """Bind this IOLoop to ``asyncio_loop``; ``kwargs`` go to `IOLoop.initialize`."""
+        #: The asyncio event loop this IOLoop wraps.
         self.asyncio_loop = asyncio_loop
         self.selector_loop: Any = asyncio_loop
         proactor = getattr(asyncio, "ProactorEventLoop", None)
