@@ -32,7 +32,18 @@ def _soon() -> float:
 
 
 async def _outcome(awaitable: Awaitable[Any]) -> Any:
-    return await asyncio.wait_for(asyncio.ensure_future(awaitable), _SAFETY_NET)
+    """The awaitable's result or exception; a test failure if it is still pending.
+
+    (Not ``asyncio.wait_for``: its timeout raises the builtin TimeoutError,
+    which is `tornado.util.TimeoutError` too, and would pass for the
+    deadline's own.)
+    """
+    future = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({future}, timeout=_SAFETY_NET)
+    if not done:
+        future.cancel()
+        pytest.fail("the deadline was not honoured")
+    return future.result()
 
 
 @pytest.mark.asyncio
