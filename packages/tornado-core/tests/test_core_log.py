@@ -169,6 +169,36 @@ def test_colour_on_a_terminal() -> None:
     assert plain == ["m"] * 5
 
 
+def test_curses_and_colorama_are_module_data() -> None:
+    # As in Tornado: the imported module, or None where it is unavailable.
+    import importlib.util
+
+    import tornado.log
+
+    for name in ("curses", "colorama"):
+        value = vars(tornado.log)[name]
+        if importlib.util.find_spec(name) is None:
+            assert value is None
+        else:
+            assert value is importlib.import_module(name)
+
+
+def test_colour_detection_obeys_curses_set_to_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tornado.log
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.setattr(tornado.log, "curses", None)
+    monkeypatch.setattr(tornado.log, "colorama", None)
+    # Neither route is available: no colour, no error.
+    formatter = LogFormatter(fmt="%(color)s%(message)s%(end_color)s")
+    record = logging.LogRecord("n", logging.ERROR, "x.py", 1, "m", None, None)
+    assert formatter.format(record) == "m"
+
+
 # --- enable_pretty_logging ------------------------------------------------------
 
 

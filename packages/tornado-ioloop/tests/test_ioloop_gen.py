@@ -366,10 +366,87 @@ def test_is_coroutine_function() -> None:
     def plain() -> None:
         pass
 
-    assert gen.is_coroutine_function(decorated)
-    assert gen.is_coroutine_function(native)
-    assert not gen.is_coroutine_function(plain)
+    assert gen.is_coroutine_function(decorated) is True
+    # Only Tornado's decorator counts, as documented: native coroutine
+    # functions are for inspect.iscoroutinefunction.
+    assert gen.is_coroutine_function(native) is False
+    assert gen.is_coroutine_function(plain) is False
     assert decorated.__wrapped__.__name__ == "decorated"  # type: ignore[attr-defined]
+
+
+# -- Runner ------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_runner_drives_the_decorated_coroutine() -> None:
+    # The decorator hands a suspended generator to gen.Runner; spying on
+    # handle_yield shows it is the runner that waits for each yielded future.
+    seen: list[Any] = []
+    original = gen.Runner.handle_yield
+
+    def spy(self: gen.Runner, yielded: Any) -> bool:
+        seen.append((self.running, self.finished, self.io_loop, self.result_future))
+        return original(self, yielded)
+
+    gate: Future[int] = Future()
+
+    @gen.coroutine
+    def twice() -> Generator[Any, Any, int]:
+        a = yield gate
+        b = yield _done(2)
+        return a + b
+
+    gen.Runner.handle_yield = spy  # type: ignore[method-assign]
+    try:
+        result = twice()
+        gate.set_result(40)
+        assert await result == 42
+    finally:
+        gen.Runner.handle_yield = original  # type: ignore[method-assign]
+    assert len(seen) == 2
+    # The first yield is handled at creation, the second while running.
+    assert seen[0][:3] == (False, False, IOLoop.current())
+    assert seen[0][3] is result
+    assert seen[1][:3] == (True, False, IOLoop.current())
+
+
+@pytest.mark.asyncio
+async def test_runner_attributes_and_handle_exception() -> None:
+    loop = asyncio.get_running_loop()
+    pending: Future[int] = Future()
+
+    def body() -> Generator[Any, Any, str]:
+        try:
+            yield pending
+        except KeyError as e:
+            return "caught " + str(e)
+        return "not reached"
+
+    generator = body()
+    first = next(generator)
+    result: Future[str] = loop.create_future()
+    runner = gen.Runner(contextvars.copy_context().run, generator, result, first)
+    assert runner.gen is generator
+    assert runner.result_future is result
+    assert runner.future is pending
+    assert runner.io_loop is IOLoop.current()
+    assert (runner.running, runner.finished) == (False, False)
+    error = KeyError("x")
+    assert runner.handle_exception(KeyError, error, None) is True
+    assert await result == "caught 'x'"
+    assert runner.finished is True
+    assert runner.gen is None and runner.result_future is None
+    # Nothing left to throw into.
+    assert runner.handle_exception(KeyError, error, None) is False
+
+
+def test_return_value_ignored_error_is_an_exception_class_of_gen() -> None:
+    from tornado import concurrent
+
+    assert issubclass(gen.ReturnValueIgnoredError, Exception)
+    assert gen.ReturnValueIgnoredError.__module__ == "tornado.gen"
+    # Two classes, as in Tornado.
+    assert gen.ReturnValueIgnoredError is not concurrent.ReturnValueIgnoredError
 
 
 # -- convert_yielded ---------------------------------------------------------------

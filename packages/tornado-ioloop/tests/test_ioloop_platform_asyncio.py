@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 from concurrent import futures
 from typing import Any
@@ -185,6 +188,56 @@ async def test_selector_thread_dispatches_on_the_loop_thread(
         selector.close()  # idempotent
 
 
+async def _thread_started(selector: SelectorThread) -> None:
+    # The thread is started on the loop: by a task that a callback creates.
+    await asyncio.sleep(0)
+    assert selector._thread_manager_task is not None
+    await selector._thread_manager_task
+    assert selector._thread is not None and selector._thread.is_alive()
+
+
+def test_selector_thread_closed_before_its_thread_starts_leaves_nothing_behind(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loop = asyncio.new_event_loop()
+    threads_before = threading.active_count()
+    selector = SelectorThread(loop)
+    # The loop stops after one iteration: the task that would start the
+    # helper thread exists but never ran.
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    task = selector._thread_manager_task
+    assert task is not None and not task.done()
+    selector.close()
+    loop.close()
+    assert threading.active_count() == threads_before
+    assert selector._waker_r.fileno() == -1
+    del loop, selector, task
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with caplog.at_level(logging.ERROR, logger="asyncio"):
+            gc.collect()
+    # Neither "coroutine ... was never awaited" nor "Task was destroyed but
+    # it is pending" when the task is collected.
+    assert [str(w.message) for w in caught] == []
+    assert caplog.records == []
+
+
+def test_asyncio_run_closes_a_selector_thread_left_open() -> None:
+    selectors: list[SelectorThread] = []
+
+    async def main() -> None:
+        selector = SelectorThread(asyncio.get_running_loop())
+        selectors.append(selector)
+        await _thread_started(selector)
+
+    asyncio.run(main())
+    # asyncio.run finalizes async generators, and with them the selector.
+    (selector,) = selectors
+    assert selector._thread is not None and not selector._thread.is_alive()
+    assert selector._waker_r.fileno() == -1
+
+
 @pytest.mark.asyncio
 async def test_selector_threads_left_open_are_closed_at_exit() -> None:
     import tornado.platform.asyncio as platform_asyncio
@@ -192,6 +245,7 @@ async def test_selector_threads_left_open_are_closed_at_exit() -> None:
     selector = SelectorThread(asyncio.get_running_loop())
     closed_early = SelectorThread(asyncio.get_running_loop())
     closed_early.close()
+    await _thread_started(selector)
     try:
         assert selector in platform_asyncio._selector_loops
         assert closed_early not in platform_asyncio._selector_loops
@@ -244,4 +298,61 @@ def test_add_thread_selector_event_loop_is_an_asyncio_loop() -> None:
     finally:
         asyncio.set_event_loop(None)
         wrapper.close()
+    assert real.is_closed()
+
+
+def test_any_thread_policy_is_made_on_first_access() -> None:
+    import tornado.platform.asyncio as platform_asyncio
+
+    # A module __getattr__ creates it (asyncio 3.14 deprecates its base), so
+    # it is not a plain module global, but every access gives the same class.
+    assert "AnyThreadEventLoopPolicy" not in vars(platform_asyncio)
+    assert platform_asyncio.AnyThreadEventLoopPolicy is AnyThreadEventLoopPolicy
+    assert AnyThreadEventLoopPolicy.__module__ == "tornado.platform.asyncio"
+    assert AnyThreadEventLoopPolicy.__qualname__ == "AnyThreadEventLoopPolicy"
+    assert issubclass(AnyThreadEventLoopPolicy, asyncio.AbstractEventLoopPolicy)
+    with pytest.raises(AttributeError):
+        platform_asyncio.NoSuchName  # noqa: B018
+
+
+def test_add_thread_selector_event_loop_names_its_own_attributes() -> None:
+    own = AddThreadSelectorEventLoop.MY_ATTRIBUTES
+    assert {"add_reader", "add_writer", "remove_reader", "remove_writer", "close"} <= own
+    real = asyncio.new_event_loop()
+    wrapper = AddThreadSelectorEventLoop(real)
+    try:
+        assert wrapper.MY_ATTRIBUTES is own
+        assert wrapper.add_reader.__self__ is wrapper
+        assert wrapper.call_soon.__self__ is real  # everything else is the real loop's
+    finally:
+        wrapper.close()
+
+
+def test_asyncio_loop_is_current_and_old_asyncio() -> None:
+    previous = asyncio.new_event_loop()
+    asyncio.set_event_loop(previous)
+    try:
+        io_loop = AsyncIOLoop()  # made current by default
+        assert io_loop.is_current is True
+        assert io_loop.old_asyncio is previous
+        assert asyncio.get_event_loop() is io_loop.asyncio_loop
+        io_loop.close(all_fds=False)
+        assert io_loop.is_current is False
+        assert io_loop.old_asyncio is None
+        assert asyncio.get_event_loop() is previous
+        other = AsyncIOLoop(make_current=False)
+        assert other.is_current is False and other.old_asyncio is None
+        other.close()
+    finally:
+        asyncio.set_event_loop(None)
+        previous.close()
+
+
+def test_asyncio_main_loop_takes_asyncio_loop_as_keyword() -> None:
+    real = asyncio.new_event_loop()
+    io_loop = AsyncIOMainLoop(asyncio_loop=real)
+    try:
+        assert io_loop.asyncio_loop is real
+    finally:
+        io_loop.close()
     assert real.is_closed()

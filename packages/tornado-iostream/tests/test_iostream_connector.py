@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tornado.concurrent import Future
+from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.netutil import Resolver, bind_sockets
 from tornado.tcpclient import TCPClient, _Connector, _format_addr
@@ -76,8 +77,9 @@ ADDRS = [(V6, "a6"), (V6, "b6"), (V4, "c4"), (V4, "d4")]
 def start(attempts: Attempts, addrinfo: list[tuple[int, Any]] = ADDRS) -> tuple[_Connector, Any]:
     connector = _Connector(addrinfo, attempts)
     # Timers far away: the tests fire them by hand.
-    loop_time = asyncio.get_running_loop().time()
-    return connector, connector.start(3600, connect_timeout=loop_time + 3600)
+    # connect_timeout is an absolute IOLoop.time() deadline (the wall clock).
+    now = IOLoop.current().time()
+    return connector, connector.start(3600, connect_timeout=now + 3600)
 
 
 @pytest.mark.asyncio
@@ -348,3 +350,38 @@ async def test_refused_connection_reports_the_os_error() -> None:
     with pytest.raises(StreamClosedError) as info:
         await TCPClient().connect("127.0.0.1", port)
     assert isinstance(info.value.real_error, ConnectionRefusedError)
+
+
+class _RecordingResolver(Resolver):
+    """Answers at once: with ``socket.gaierror``, or with a future left pending."""
+
+    def initialize(self, fail: bool) -> None:  # type: ignore[override]
+        self.fail = fail
+        self.calls: list[tuple[str, int, int]] = []
+        self.pending: Future[list[tuple[int, Any]]] | None = None
+
+    def resolve(self, host: str, port: int, family: int = 0) -> Future[list[tuple[int, Any]]]:
+        self.calls.append((host, port, family))
+        if self.fail:
+            raise socket.gaierror(socket.EAI_FAMILY, "Address family for hostname not supported")
+        self.pending = Future()
+        return self.pending
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("timeout", [None, 5.0])
+async def test_connect_calls_the_resolver_before_it_first_suspends(timeout: float | None) -> None:
+    failing = _RecordingResolver(fail=True)
+    coro = TCPClient(resolver=failing).connect("127.0.0.1", 80, socket.AF_INET6, timeout=timeout)
+    # The resolver's synchronous error comes out of the very first step.
+    with pytest.raises(socket.gaierror):
+        coro.send(None)
+    assert failing.calls == [("127.0.0.1", 80, socket.AF_INET6)]
+
+    waiting = _RecordingResolver(fail=False)
+    coro = TCPClient(resolver=waiting).connect("localhost", 81, timeout=timeout)
+    coro.send(None)  # suspends: the lookup is pending
+    assert waiting.calls == [("localhost", 81, socket.AF_UNSPEC)]
+    coro.close()
+    assert waiting.pending is not None
+    waiting.pending.cancel()

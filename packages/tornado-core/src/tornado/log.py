@@ -25,6 +25,19 @@ from typing import TYPE_CHECKING, Any
 
 from tornado.escape import _unicode
 
+# As in Tornado, these hold the module, or None where it is unavailable
+# (curses on Windows, colorama unless installed); colour detection reads
+# them here, so setting one to None turns that route off.
+try:
+    import colorama  # type: ignore[import-untyped,import-not-found,unused-ignore]
+except ImportError:
+    colorama = None
+
+try:
+    import curses
+except ImportError:  # Windows
+    curses = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     from tornado.options import OptionParser
 
@@ -50,19 +63,10 @@ def _stderr_supports_color() -> bool:
     try:
         if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
             return False
-        # curses and colorama are imported here rather than at module level:
-        # most processes never build a coloured formatter, and importing
-        # curses would slow down `import tornado.template`, which uses us.
-        try:
-            import curses
-        except ImportError:
-            curses = None  # type: ignore[assignment]
         if curses is not None:
             curses.setupterm()
             return curses.tigetnum("colors") > 0
-        try:
-            import colorama  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        except ImportError:
+        if colorama is None:
             return False
         # colorama translates ANSI codes only on the stream it wrapped.
         wrapped = getattr(colorama.initialise, "wrapped_stderr", None)
@@ -144,9 +148,7 @@ class LogFormatter(logging.Formatter):
 
     @staticmethod
     def _terminal_colors(colors: Mapping[int, int]) -> tuple[dict[int, str], str]:
-        try:
-            import curses
-        except ImportError:
+        if curses is None:
             # Only reached with colorama, which understands plain ANSI.
             ansi = {level: "\033[2;3%dm" % code for level, code in colors.items()}
             return ansi, "\033[0m"

@@ -32,7 +32,6 @@ from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from tornado.concurrent import (
     Future,
-    ReturnValueIgnoredError,
     _new_future,
     chain_future,
     future_add_done_callback,
@@ -82,6 +81,13 @@ class UnknownKeyError(Exception):
 
 class LeakedCallbackError(Exception):
     """Part of the callback-style API removed in Tornado 6; nothing raises it."""
+
+
+class ReturnValueIgnoredError(Exception):
+    """Part of the callback-style API removed in Tornado 6; nothing raises it.
+
+    (`tornado.concurrent.ReturnValueIgnoredError` is a separate class, as upstream.)
+    """
 
 
 class BadYieldError(Exception):
@@ -233,7 +239,7 @@ def _start(
             except Exception:
                 future_set_exc_info(future, sys.exc_info())
             else:
-                _Runner(ctx_run, result, future, yielded)
+                Runner(ctx_run, result, future, yielded)
         elif inspect.iscoroutine(result):
             # A native coroutine function was decorated: run it as a task
             # rather than handing back an un-awaited coroutine object.
@@ -249,12 +255,31 @@ def _start(
 
 
 def is_coroutine_function(func: Any) -> bool:
-    """Return True if ``func`` is a `coroutine`-decorated or ``async def`` function."""
-    return getattr(func, "__tornado_coroutine__", False) or inspect.iscoroutinefunction(func)
+    """Return True if ``func`` was decorated with `coroutine`.
+
+    Only Tornado's decorator counts: a plain ``async def`` function gives
+    False (use `inspect.iscoroutinefunction` for those), as in Tornado.
+
+    .. versionadded:: 4.5
+    """
+    return bool(getattr(func, "__tornado_coroutine__", False))
 
 
-class _Runner:
-    """Drives one decorated generator: resumes it whenever what it yielded is done.
+class Runner:
+    """Drives one `coroutine`-decorated generator; created by the decorator.
+
+    ``Runner(ctx_run, gen, result_future, first_yielded)`` takes over a
+    generator that has already produced ``first_yielded``: it waits for each
+    yielded object (`handle_yield`), resumes the generator with its result
+    or exception (`run`, always inside ``ctx_run``, the coroutine's
+    `contextvars` context) and finally resolves ``result_future`` with the
+    generator's return value or exception.  Applications never create one;
+    the class is public because Tornado's is.
+
+    Attributes: ``gen`` (None once finished), ``result_future`` (None once
+    resolved), ``future`` (what the generator currently waits for),
+    ``io_loop`` (the `IOLoop` current at creation), ``running`` (True while
+    the generator executes) and ``finished``.
 
     Futures that are already done are consumed in a loop rather than through
     callbacks, so long chains of immediately-ready results neither recurse
@@ -262,11 +287,12 @@ class _Runner:
     """
 
     __slots__ = (
-        "cancel_delivered",
+        "_cancel_delivered",
         "ctx_run",
         "finished",
         "future",
         "gen",
+        "io_loop",
         "result_future",
         "running",
     )
@@ -282,15 +308,19 @@ class _Runner:
         self.gen: Generator[_Yieldable, Any, Any] | None = gen
         self.result_future: Future[Any] | None = result_future
         self.future: Future[Any] | futures.Future[Any] | None = None
+        # The IOLoop of the loop the result future belongs to (the one this
+        # runs on); a dict lookup instead of IOLoop.current() on the hot path.
+        io_loop = IOLoop._ioloop_for_asyncio.get(result_future.get_loop())
+        self.io_loop = io_loop if io_loop is not None else IOLoop.current()
         self.running = False
         self.finished = False
-        self.cancel_delivered = False
+        self._cancel_delivered = False
         # The runner is referenced only by callbacks of the futures it waits
         # on; tying it to the result future keeps it alive as long as anyone
         # can observe the outcome.
         result_future.add_done_callback(self._on_result_done)
         try:
-            if self.ctx_run(self._handle_yield, first_yielded):
+            if self.ctx_run(self.handle_yield, first_yielded):
                 self.ctx_run(self.run)
         finally:
             # See _start: no futures in frames a traceback may keep alive.
@@ -319,17 +349,17 @@ class _Runner:
                     return
                 self.future = None
                 assert self.gen is not None and self.result_future is not None
-                if self.result_future.cancelled() and not self.cancel_delivered:
+                if self.result_future.cancelled() and not self._cancel_delivered:
                     # What we waited for could not be cancelled (or finished
                     # anyway): deliver the cancellation now.
-                    self.cancel_delivered = True
+                    self._cancel_delivered = True
                     error = asyncio.CancelledError()
                 else:
                     try:
                         value = future.result()
                     except BaseException as exc:
                         if isinstance(exc, asyncio.CancelledError):
-                            self.cancel_delivered = True
+                            self._cancel_delivered = True
                         error = exc
                 future = None
                 try:
@@ -361,7 +391,7 @@ class _Runner:
                     future_set_exc_info(self.result_future, sys.exc_info())
                     self.result_future = None
                     return
-                if not self._handle_yield(yielded):
+                if not self.handle_yield(yielded):
                     return
                 yielded = None
         finally:
@@ -379,8 +409,31 @@ class _Runner:
         if self.result_future is not None:
             self.result_future.remove_done_callback(self._on_result_done)
 
-    def _handle_yield(self, yielded: _Yieldable) -> bool:
-        """Start waiting for ``yielded``; return True if it is already done."""
+    def handle_exception(
+        self, typ: type[BaseException], value: BaseException, tb: types.TracebackType | None
+    ) -> bool:
+        """Raise ``value`` into the generator at its current ``yield``.
+
+        Only possible while the generator is suspended (not `running`, not
+        `finished`); returns True if the exception was delivered (and the
+        generator resumed with it), False otherwise.  What the generator was
+        waiting for is then no longer waited for.
+        """
+        if self.running or self.finished:
+            return False
+        failed: Future[Any] = _new_future()
+        future_set_exc_info(failed, (typ, value, tb))
+        self.future = failed
+        self.ctx_run(self.run)
+        return True
+
+    def handle_yield(self, yielded: _Yieldable) -> bool:
+        """Start waiting for ``yielded``; return True if it is already done.
+
+        ``yielded`` is anything `convert_yielded` accepts; something else
+        makes the generator see `BadYieldError` at its ``yield``.  When this
+        returns False, `run` is called again once the wait is over.
+        """
         if yielded is None or yielded is moment:
             _current_asyncio_loop().call_soon(self._resume_after_moment)
             return False
@@ -395,7 +448,7 @@ class _Runner:
         if isinstance(future, Future):
             future.add_done_callback(self._wake)
         else:
-            IOLoop.current().add_future(future, self._wake)
+            self.io_loop.add_future(future, self._wake)
         return False
 
     def _resume_after_moment(self) -> None:

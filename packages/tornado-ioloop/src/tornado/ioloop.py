@@ -25,10 +25,11 @@ import math
 import numbers
 import os
 import random
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from inspect import isawaitable
-from typing import Any, Literal, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
 
 from tornado.concurrent import (
     FUTURES,
@@ -129,8 +130,11 @@ class IOLoop(Configurable):
     # IOLoop registers, so repeated ``asyncio.run`` calls do not leak.
     _ioloop_for_asyncio: dict[asyncio.AbstractEventLoop, IOLoop] = {}
 
-    #: The asyncio event loop this IOLoop wraps.
-    asyncio_loop: asyncio.AbstractEventLoop
+    if TYPE_CHECKING:
+        # The asyncio event loop an implementation wraps: an attribute of
+        # `~tornado.platform.asyncio.BaseAsyncIOLoop`, as in Tornado (every
+        # IOLoop is one); declared here for the type checker only.
+        asyncio_loop: asyncio.AbstractEventLoop
 
     # Lazily created by the default `run_in_executor`.
     _executor: concurrent.futures.Executor | None = None
@@ -403,11 +407,16 @@ class IOLoop(Configurable):
         return future.result()
 
     def time(self) -> float:
-        """Return the loop's current time (monotonic, in seconds).
+        """Return the current time on the IOLoop's clock, `time.time`.
 
-        Deadlines for `add_timeout` and `call_at` are on this clock.
+        Absolute deadlines (`add_timeout`, `call_at`, ``timeout`` arguments
+        of `tornado.gen.with_timeout`, `tornado.locks` and `tornado.queues`)
+        are on this clock, so ``time.time() + 5`` means "in five seconds".
+        Implementations convert them to the asyncio loop's own (monotonic)
+        clock when they schedule, so relative delays (`call_later`, a
+        `datetime.timedelta`) are measured on that one.
         """
-        return self.asyncio_loop.time()
+        return time.time()
 
     def add_timeout(
         self,

@@ -19,10 +19,8 @@ sockets they share.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import runpy
-import signal
 import sys
 import traceback
 import types
@@ -31,10 +29,16 @@ from collections.abc import Callable
 from typing import Any
 
 from tornado import ioloop, process
+from tornado.log import gen_log
 
 __all__ = ["add_reload_hook", "main", "start", "wait", "watch"]
 
-gen_log = logging.getLogger("tornado.general")
+# As in Tornado: the module, or None on a platform without it.
+try:
+    import signal
+except ImportError:
+    signal = None  # type: ignore[assignment]
+
 
 _watched_files: set[str] = set()
 _reload_hooks: list[Callable[[], None]] = []
@@ -126,7 +130,7 @@ def _reload() -> None:
     _reload_attempted = True
     for fn in _reload_hooks:
         fn()
-    if sys.platform != "win32":
+    if signal is not None and hasattr(signal, "setitimer"):  # not on Windows
         # Timers and their signals survive exec; clear them, or the new
         # process may be killed by an alarm it never set.
         signal.setitimer(signal.ITIMER_REAL, 0, 0)

@@ -45,12 +45,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import logging
 import os
 import re
 import socket
 import ssl
 import sys
+import weakref
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
@@ -58,6 +58,7 @@ from typing import Any, TypeVar, cast
 
 from tornado import ioloop
 from tornado.concurrent import Future
+from tornado.log import gen_log
 
 __all__ = [
     "BaseIOStream",
@@ -72,8 +73,6 @@ __all__ = [
 _T = TypeVar("_T")
 _ExcInfo = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
 
-gen_log = logging.getLogger("tornado.general")
-app_log = logging.getLogger("tornado.application")
 
 #: Errors that mean the peer went away; they close the stream without a log line.
 _ERRNO_CONNRESET = frozenset(
@@ -225,6 +224,28 @@ def _mark_retrieved(future: Future[Any]) -> None:
     future.exception()
 
 
+# Stream classes whose read path was checked by _check_receive_shortcut.
+_receive_checked: weakref.WeakSet[type] = weakref.WeakSet()
+
+
+def _check_receive_shortcut(cls: type[BaseIOStream]) -> None:
+    """Make a subclass that customises ``read_from_fd`` see every read.
+
+    `IOStream` and `PipeIOStream` read with a ``recv()``/``os.read()``
+    shortcut (``_receive``) that bypasses ``read_from_fd``; a subclass
+    overriding ``read_from_fd`` below the shortcut gets the generic
+    ``_receive``, which goes through it.  Done once per class, at its first
+    instance.
+    """
+    for klass in cls.__mro__:
+        if "_receive" in klass.__dict__:
+            break
+        if "read_from_fd" in klass.__dict__:
+            cls._receive = BaseIOStream._receive  # type: ignore[method-assign]
+            break
+    _receive_checked.add(cls)
+
+
 class BaseIOStream:
     """Reads and writes on a non-blocking file descriptor.
 
@@ -250,6 +271,9 @@ class BaseIOStream:
         read_chunk_size: int | None = None,
         max_write_buffer_size: int | None = None,
     ) -> None:
+        cls = type(self)
+        if cls not in _receive_checked:
+            _check_receive_shortcut(cls)
         self.io_loop = ioloop.IOLoop.current()
         asyncio_loop: asyncio.AbstractEventLoop = (
             getattr(self.io_loop, "asyncio_loop", None) or asyncio.get_event_loop()
@@ -340,12 +364,10 @@ class BaseIOStream:
             return None
         return bytes(memoryview(buf)[:count])
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "read_from_fd" in cls.__dict__ and "_receive" not in cls.__dict__:
-            # A subclass that customises read_from_fd must see every read:
-            # the recv() shortcut inherited from its parent would bypass it.
-            cls._receive = BaseIOStream._receive  # type: ignore[method-assign]
+    def _watches_reads_for_close(self) -> bool:
+        # Whether a close callback makes the stream read, to notice the
+        # peer going away (not on the write end of a pipe).
+        return True
 
     # -- reading ---------------------------------------------------------
 
@@ -990,7 +1012,11 @@ class BaseIOStream:
             # Closed already: honour the request on the next iteration.
             self._close_callback = None
             self.io_loop.add_callback(callback)
-        elif not self._connecting and self._read_end == self._read_pos:
+        elif (
+            not self._connecting
+            and self._read_end == self._read_pos
+            and self._watches_reads_for_close()
+        ):
             self._start_reading()
 
     def close(
@@ -1173,7 +1199,12 @@ class IOStream(BaseIOStream):
 
     def close_fd(self) -> None:
         """Close the socket."""
+        self._drain_before_close()
         self.socket.close()
+
+    def _drain_before_close(self) -> None:
+        # SSLIOStream reads what the peer sent unasked first.
+        pass
 
     def get_fd_error(self) -> BaseException | None:
         """The pending ``SO_ERROR`` on the socket as an `OSError`, or None."""
@@ -1532,8 +1563,8 @@ class SSLIOStream(IOStream):
             tcp_future.set_result(self)
         self._start_handshake()
 
-    def close_fd(self) -> None:
-        """Close the socket, first consuming what little the peer sent unasked.
+    def _drain_before_close(self) -> None:
+        """Consume what little the peer sent unasked, before the socket closes.
 
         TLS 1.3 servers send session tickets after the handshake, which a
         client that only writes never reads.  Closing a socket with unread
@@ -1548,7 +1579,6 @@ class SSLIOStream(IOStream):
                         break
             except (ssl.SSLError, OSError, ValueError):
                 pass
-        self.socket.close()
 
     def _tls_pending(self) -> bool:
         return not self._ssl_accepting and not self._closed and self.socket.pending() > 0
@@ -1652,22 +1682,22 @@ class PipeIOStream(BaseIOStream):
         except (BlockingIOError, InterruptedError):
             return None
 
-    def set_close_callback(self, callback: Callable[[], None] | None) -> None:
-        """See `BaseIOStream.set_close_callback`; on a write end, only explicit closes notify."""
-        self._close_callback = callback
-        if callback is not None and not self._closed and self._read_end == self._read_pos:
-            try:
-                readable = _is_read_end(self.fd)
-            except OSError:
-                readable = False
-            if readable:
-                self._start_reading()
-        elif callback is not None and self._closed:
-            self._close_callback = None
-            self.io_loop.add_callback(callback)
+    def _watches_reads_for_close(self) -> bool:
+        # A write end cannot be read: only explicit closes notify there.
+        try:
+            return _is_read_end(self.fd)
+        except OSError:
+            return False
 
 
 def _is_read_end(fd: int) -> bool:
     import fcntl
 
     return (fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE) != os.O_WRONLY
+
+
+def doctests() -> Any:
+    """Return a `unittest` suite of this module's doctests (as Tornado's has)."""
+    import doctest
+
+    return doctest.DocTestSuite()

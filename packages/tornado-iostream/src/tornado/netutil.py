@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import errno
-import logging
 import os
 import socket
 import ssl
@@ -42,7 +41,6 @@ __all__ = [
     "ssl_wrap_socket",
 ]
 
-gen_log = logging.getLogger("tornado.general")
 
 #: Default ``listen()`` backlog, and how many connections one readiness
 #: event may accept (bounded so one busy listener cannot starve the loop).
@@ -304,6 +302,12 @@ class Resolver(Configurable):
 
         .. versionadded:: 3.1
         """
+        self._release()
+
+    def _release(self) -> None:
+        # What `close` frees in implementations that keep Tornado's surface
+        # (no `close` of their own), such as CaresResolver.
+        pass
 
 
 def _resolve_addr(

@@ -11,7 +11,6 @@ Unix only.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 import subprocess
@@ -22,11 +21,11 @@ from typing import Any
 from tornado.concurrent import Future, future_set_exception_unless_cancelled
 from tornado.concurrent import future_set_result_unless_cancelled as _set_result
 from tornado.iostream import PipeIOStream
+from tornado.log import gen_log
 from tornado.util import errno_from_exception
 
 __all__ = ["CalledProcessError", "Subprocess", "cpu_count", "fork_processes", "task_id"]
 
-gen_log = logging.getLogger("tornado.general")
 
 #: Re-exported: raised by `Subprocess.wait_for_exit` for a non-zero exit status.
 CalledProcessError = subprocess.CalledProcessError

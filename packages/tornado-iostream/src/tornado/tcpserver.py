@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import socket
 import ssl
@@ -13,6 +12,7 @@ from typing import Any
 from tornado import gen, process
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, SSLIOStream
+from tornado.log import app_log
 from tornado.netutil import (
     _DEFAULT_BACKLOG,
     add_accept_handler,
@@ -22,8 +22,6 @@ from tornado.netutil import (
 )
 
 __all__ = ["TCPServer"]
-
-app_log = logging.getLogger("tornado.application")
 
 
 class TCPServer:

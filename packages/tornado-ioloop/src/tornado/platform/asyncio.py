@@ -23,7 +23,7 @@ import socket
 import threading
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, Protocol, TypeVar
 
 from tornado.concurrent import Future
@@ -32,7 +32,7 @@ from tornado.log import app_log
 
 __all__ = [
     "AddThreadSelectorEventLoop",
-    "AnyThreadEventLoopPolicy",
+    "AnyThreadEventLoopPolicy",  # noqa: F822 (made by the module's __getattr__)
     "AsyncIOLoop",
     "AsyncIOMainLoop",
     "BaseAsyncIOLoop",
@@ -57,6 +57,7 @@ class BaseAsyncIOLoop(IOLoop):
         self, asyncio_loop: asyncio.AbstractEventLoop, **kwargs: Any
     ) -> None:
         """Bind this IOLoop to ``asyncio_loop``; ``kwargs`` go to `IOLoop.initialize`."""
+        #: The asyncio event loop this IOLoop wraps.
         self.asyncio_loop = asyncio_loop
         self.selector_loop: Any = asyncio_loop
         proactor = getattr(asyncio, "ProactorEventLoop", None)
@@ -175,10 +176,16 @@ class BaseAsyncIOLoop(IOLoop):
     def call_at(
         self, when: float, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> asyncio.TimerHandle:
-        """See `IOLoop.call_at`; returns an `asyncio.TimerHandle`."""
+        """See `IOLoop.call_at`; returns an `asyncio.TimerHandle`.
+
+        ``when`` is on the `IOLoop.time` clock (the wall clock); it becomes a
+        delay on the asyncio loop's clock here, so a deadline in the past
+        runs on the next iteration.
+        """
         if args or kwargs:
             callback = functools.partial(callback, *args, **kwargs)
-        return self.asyncio_loop.call_at(when, self._run_callback, callback)
+        delay = when - self.time()
+        return self.asyncio_loop.call_later(max(delay, 0.0), self._run_callback, callback)
 
     def remove_timeout(self, timeout: object) -> None:
         """See `IOLoop.remove_timeout`."""
@@ -260,10 +267,9 @@ class AsyncIOMainLoop(BaseAsyncIOLoop):
        Closing it closes the asyncio loop it wraps.
     """
 
-    def initialize(  # type: ignore[override]
-        self, asyncio_loop: asyncio.AbstractEventLoop | None = None, **kwargs: Any
-    ) -> None:
-        """Wrap ``asyncio_loop``, or the thread's running or current asyncio loop."""
+    def initialize(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Wrap ``asyncio_loop`` (a keyword), or the thread's running or current asyncio loop."""
+        asyncio_loop: asyncio.AbstractEventLoop | None = kwargs.pop("asyncio_loop", None)
         created = False
         if asyncio_loop is None:
             asyncio_loop = _current_asyncio_loop()
@@ -324,6 +330,12 @@ class AsyncIOLoop(BaseAsyncIOLoop):
 
     def initialize(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Bind to ``asyncio_loop`` or a new asyncio loop; other ``kwargs`` as for `IOLoop`."""
+        #: True while this loop is the thread's current loop through
+        #: `make_current` (the default of the constructor).
+        self.is_current = False
+        #: The thread's asyncio loop before this one was made current; it is
+        #: current again when this one is closed (or `clear_current` runs).
+        self.old_asyncio: asyncio.AbstractEventLoop | None = None
         given: asyncio.AbstractEventLoop | None = kwargs.pop("asyncio_loop", None)
         loop = given if given is not None else asyncio.new_event_loop()
         try:
@@ -334,10 +346,24 @@ class AsyncIOLoop(BaseAsyncIOLoop):
                 loop.close()
             raise
 
-    @property
-    def is_current(self) -> bool:
-        """True while this loop is the thread's current loop by `make_current`."""
-        return self._is_current
+    def close(self, all_fds: bool = False) -> None:
+        """See `BaseAsyncIOLoop.close`; first makes the previous asyncio loop current again."""
+        self._clear_current_hook()
+        super().close(all_fds=all_fds)
+
+    def _make_current(self) -> None:
+        if not self.is_current:
+            self.old_asyncio = _peek_set_event_loop()
+            self.is_current = True
+        asyncio.set_event_loop(self.asyncio_loop)
+
+    def _clear_current_hook(self) -> None:
+        if self.is_current:
+            self.is_current = False
+            old, self.old_asyncio = self.old_asyncio, None
+            if old is not None and old.is_closed():
+                old = None
+            asyncio.set_event_loop(old)
 
 
 def to_tornado_future(asyncio_future: asyncio.Future[_T]) -> Future[_T]:
@@ -362,42 +388,61 @@ def to_asyncio_future(tornado_future: Any) -> asyncio.Future[Any]:
     return future
 
 
-with warnings.catch_warnings():
-    # Python 3.14 deprecates policies; the class below is deprecated anyway
-    # but must stay importable without a warning.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    _DefaultEventLoopPolicy = asyncio.DefaultEventLoopPolicy
+# AnyThreadEventLoopPolicy subclasses asyncio's default policy class, which
+# Python 3.14 deprecates (reading ``asyncio.DefaultEventLoopPolicy`` warns).
+# So, as in Tornado, the class is made on first access through the module's
+# __getattr__ rather than at import: importing this module touches no
+# deprecated asyncio name.
+_any_thread_policy_class: type[asyncio.AbstractEventLoopPolicy] | None = None
 
 
-class AnyThreadEventLoopPolicy(_DefaultEventLoopPolicy):
-    """An event loop policy that creates a loop on demand in any thread.
+def __getattr__(name: str) -> Any:
+    global _any_thread_policy_class
+    if name != "AnyThreadEventLoopPolicy":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _any_thread_policy_class is None:
+        _any_thread_policy_class = _make_any_thread_policy_class()
+    return _any_thread_policy_class
 
-    asyncio's default policy creates a loop implicitly only on the main thread;
-    with this policy installed, ``asyncio.get_event_loop()`` (and so
-    `IOLoop.current`) creates one in other threads as well.
 
-    .. deprecated:: 6.2
-       Emits `DeprecationWarning` when instantiated.  Create loops explicitly
-       with `asyncio.new_event_loop` or run them with `asyncio.run`.
-    """
+def _make_any_thread_policy_class() -> type[asyncio.AbstractEventLoopPolicy]:
+    with warnings.catch_warnings():
+        # The class is deprecated as a whole and warns when instantiated;
+        # reading asyncio's base class should not warn a second time.
+        warnings.simplefilter("ignore", DeprecationWarning)
 
-    def __init__(self) -> None:
-        warnings.warn(
-            "AnyThreadEventLoopPolicy is deprecated, use asyncio.run or "
-            "asyncio.new_event_loop instead",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        super().__init__()
+        class AnyThreadEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
+            """An event loop policy that creates a loop on demand in any thread.
 
-    def get_event_loop(self) -> asyncio.AbstractEventLoop:
-        """Return the thread's loop, creating and setting one if there is none."""
-        try:
-            return super().get_event_loop()
-        except RuntimeError:
-            loop = self.new_event_loop()
-            self.set_event_loop(loop)
-            return loop
+            asyncio's default policy creates a loop implicitly only on the main thread;
+            with this policy installed, ``asyncio.get_event_loop()`` (and so
+            `IOLoop.current`) creates one in other threads as well.
+
+            .. deprecated:: 6.2
+               Emits `DeprecationWarning` when instantiated.  Create loops explicitly
+               with `asyncio.new_event_loop` or run them with `asyncio.run`.
+            """
+
+            def __init__(self) -> None:
+                warnings.warn(
+                    "AnyThreadEventLoopPolicy is deprecated, use asyncio.run or "
+                    "asyncio.new_event_loop instead",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                super().__init__()
+
+            def get_event_loop(self) -> asyncio.AbstractEventLoop:
+                """Return the thread's loop, creating and setting one if there is none."""
+                try:
+                    return super().get_event_loop()
+                except RuntimeError:
+                    loop = self.new_event_loop()
+                    self.set_event_loop(loop)
+                    return loop
+
+    AnyThreadEventLoopPolicy.__qualname__ = "AnyThreadEventLoopPolicy"
+    return AnyThreadEventLoopPolicy
 
 
 # Selector threads not closed yet, closed by an atexit hook as a backstop for
@@ -438,11 +483,16 @@ class SelectorThread:
         self._waker_r, self._waker_w = socket.socketpair()
         self._waker_r.setblocking(False)
         self._waker_w.setblocking(False)
-        self._thread = threading.Thread(
-            name="Tornado selector", daemon=True, target=self._run_select
-        )
-        self._thread.start()
-        self._request_select()
+        # The helper thread is started on the loop, by an async generator
+        # (see _thread_manager): asyncio tracks async generators, so
+        # ``loop.shutdown_asyncgens()`` (which `asyncio.run` calls) closes
+        # the generator and with it this selector, even if nobody calls
+        # `close`.  A generator runs only inside a task, which a callback
+        # creates once the loop runs.
+        self._thread: threading.Thread | None = None
+        self._thread_manager_handle = self._thread_manager()
+        self._thread_manager_task: asyncio.Task[None] | None = None
+        self._start_handle: asyncio.Handle | None = real_loop.call_soon(self._start_thread_manager)
         global _atexit_registered
         if not _atexit_registered:
             import atexit
@@ -451,16 +501,58 @@ class SelectorThread:
             _atexit_registered = True
         _selector_loops.add(self)
 
+    def _start_thread_manager(self) -> None:
+        self._start_handle = None
+        if not self._closed:
+            self._thread_manager_task = self._real_loop.create_task(self._run_thread_manager())
+
+    async def _run_thread_manager(self) -> None:
+        await self._thread_manager_handle.__anext__()
+
+    async def _thread_manager(self) -> AsyncGenerator[None, None]:
+        # Runs on the loop: start the thread, then stay suspended until the
+        # loop finalizes its async generators (or this one is collected).
+        self._thread = threading.Thread(
+            name="Tornado selector", daemon=True, target=self._run_select
+        )
+        self._thread.start()
+        self._request_select()
+        try:
+            yield
+        finally:
+            self.close()
+
     def close(self) -> None:
-        """Stop the helper thread and release its sockets.  Idempotent."""
+        """Stop the helper thread and release its sockets.  Idempotent.
+
+        Safe before the helper thread started (the loop never ran): then
+        nothing is left pending on the loop either.
+        """
         if self._closed:
             return
         _selector_loops.discard(self)
         with self._cond:
             self._closed = True
             self._cond.notify()
-        self._wake_selector()
-        self._thread.join()
+        if self._start_handle is not None:
+            self._start_handle.cancel()
+            self._start_handle = None
+        task = self._thread_manager_task
+        if task is not None and not task.done():
+            # Created, but the loop stopped before running it: it never
+            # will now.  Its coroutine is closed unstarted and the task
+            # told not to report itself pending when collected, as asyncio
+            # does for run_until_complete's own tasks.
+            task.cancel()
+            coro = task.get_coro()
+            if coro is not None:
+                coro.close()
+            task._log_destroy_pending = False  # type: ignore[attr-defined]
+        # (A generator that never started needs no finalization; a started
+        # one is finalized by the loop, its ``finally`` finds us closed.)
+        if self._thread is not None:
+            self._wake_selector()
+            self._thread.join()
         self._waker_r.close()
         self._waker_w.close()
 
@@ -561,20 +653,6 @@ class SelectorThread:
         return found
 
 
-#: What `AddThreadSelectorEventLoop` answers itself; the rest is the wrapped loop's.
-_WRAPPER_ATTRIBUTES = frozenset(
-    {
-        "_real_loop",
-        "_selector",
-        "close",
-        "add_reader",
-        "add_writer",
-        "remove_reader",
-        "remove_writer",
-    }
-)
-
-
 class _HasFileno(Protocol):
     """An object with a file descriptor (what asyncio's ``add_reader`` accepts)."""
 
@@ -596,6 +674,20 @@ class AddThreadSelectorEventLoop(asyncio.AbstractEventLoop):
     `asyncio.AbstractEventLoop`, so ``asyncio.set_event_loop`` accepts it.
     """
 
+    #: The attributes the wrapper answers itself; every other one is the
+    #: wrapped loop's.
+    MY_ATTRIBUTES = frozenset(
+        {
+            "_real_loop",
+            "_selector",
+            "close",
+            "add_reader",
+            "add_writer",
+            "remove_reader",
+            "remove_writer",
+        }
+    )
+
     def __init__(self, real_loop: asyncio.AbstractEventLoop) -> None:
         self._real_loop = real_loop
         self._selector = SelectorThread(real_loop)
@@ -604,7 +696,9 @@ class AddThreadSelectorEventLoop(asyncio.AbstractEventLoop):
     # every loop method (raising NotImplementedError), so plain lookup would
     # never fall through to the wrapped loop.
     def __getattribute__(self, name: str) -> Any:
-        if name in _WRAPPER_ATTRIBUTES or (name.startswith("__") and name.endswith("__")):
+        if name == "MY_ATTRIBUTES" or (name.startswith("__") and name.endswith("__")):
+            return object.__getattribute__(self, name)
+        if name in AddThreadSelectorEventLoop.MY_ATTRIBUTES:
             return object.__getattribute__(self, name)
         return getattr(object.__getattribute__(self, "_real_loop"), name)
 

@@ -33,6 +33,7 @@ class CaresResolver(Resolver):
 
     Pass ``family=AF_INET`` or ``AF_INET6`` to `resolve` to pick one family;
     with ``AF_UNSPEC`` c-ares returns IPv4 answers if there are any.
+    `~Resolver.close` stops watching c-ares' sockets.
 
     .. versionchanged:: 5.0
        The ``io_loop`` argument was removed.
@@ -62,16 +63,14 @@ class CaresResolver(Resolver):
         write_fd = fd if events & IOLoop.WRITE else pycares.ARES_SOCKET_BAD
         self.channel.process_fd(read_fd, write_fd)
 
-    def close(self) -> None:
-        """Stop watching c-ares' sockets."""
+    def _release(self) -> None:
+        # Resolver.close: stop watching c-ares' sockets.
         for fd in list(self.fds):
             self.io_loop.remove_handler(fd)
         self.fds.clear()
 
-    async def resolve(
-        self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
-    ) -> list[tuple[int, Any]]:
-        """See `Resolver.resolve`.
+    async def resolve(self, host: str, port: int, family: int = 0) -> list[tuple[int, Any]]:
+        """See `Resolver.resolve`; ``family`` 0 is ``socket.AF_UNSPEC``.
 
         Raises `OSError` when c-ares reports an error, or when it answers with
         a family other than the one requested.
@@ -90,7 +89,7 @@ class CaresResolver(Resolver):
                 if not future.done():
                     future.set_result((result, error))
 
-            self.channel.getaddrinfo(host, None, family=family, callback=done)
+            self.channel.getaddrinfo(host, None, family=socket.AddressFamily(family), callback=done)
             result, error = await future
             if error:
                 raise OSError(
