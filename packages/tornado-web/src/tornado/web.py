@@ -242,6 +242,9 @@ class RequestHandler:
     ) -> None:
         """Called by the application for each request; override `initialize`
         (which receives ``kwargs``) rather than this."""
+        # Cooperative: mixins listed after RequestHandler get their
+        # __init__ called (with no arguments), as in Tornado.
+        super().__init__()
         self.application = application
         self.request = request
         self._headers_written = False
@@ -258,7 +261,7 @@ class RequestHandler:
         set_close_callback = getattr(connection, "set_close_callback", None)
         if set_close_callback is not None:
             set_close_callback(self._notify_connection_close)
-        self.initialize(**kwargs)  # type: ignore[call-arg]
+        self.initialize(**kwargs)
 
     def _notify_connection_close(self) -> None:
         # Both the connection's close callback and the message delegate may
@@ -267,12 +270,16 @@ class RequestHandler:
             self._close_notified = True
             self.on_connection_close()
 
-    def initialize(self) -> None:
+    def _initialize(self) -> None:
         """Hook for subclass initialisation, called at the end of the
         constructor with the URL spec's keyword arguments (the third item
         of a handler tuple): a subclass declares them as parameters, as in
         ``def initialize(self, database): self.database = database``.
         The base takes none."""
+
+    # Typed as taking anything, so that subclasses may declare whatever
+    # parameters their URL specs pass.
+    initialize: Callable[..., None] = _initialize
 
     @property
     def settings(self) -> dict[str, Any]:
