@@ -20,9 +20,7 @@ from tornado.web import Application, HTTPError, RequestHandler
 
 # OpenIdMixin is deprecated since Tornado 6.6: every handler made with it
 # warns, which these tests of its behaviour expect.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:OpenIdMixin is deprecated:DeprecationWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore:OpenIdMixin is deprecated:DeprecationWarning")
 
 AX = "http://openid.net/srv/ax/1.0"
 

@@ -266,9 +266,7 @@ class TemplateStaticHandler(RequestHandler):
         self.render("page.html")
 
 
-async def test_static_url_with_get_absolute_path_overridden(
-    serve: Any, tmp_path: Path
-) -> None:
+async def test_static_url_with_get_absolute_path_overridden(serve: Any, tmp_path: Path) -> None:
     first, second, templates = tmp_path / "a", tmp_path / "b", tmp_path / "t"
     for folder in (first, second, templates):
         folder.mkdir()

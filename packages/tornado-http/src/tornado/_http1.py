@@ -102,12 +102,12 @@ from collections.abc import Iterable, Iterator
 from typing import Literal, NamedTuple
 
 from tornado.httputil import (
+    _ABNF,
     HTTPHeaders,
     HTTPInputError,
     HTTPOutputError,
     RequestStartLine,
     ResponseStartLine,
-    _ABNF,
     _headers_from_trusted_lines,
 )
 from tornado.util import GzipDecompressor
@@ -409,7 +409,9 @@ def transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
     if "Content-Length" in headers:
         raise HTTP1ProtocolError("Message with both Transfer-Encoding and Content-Length")
     if len(transfer_encoding) != 1 or transfer_encoding[0].strip(" \t").lower() != "chunked":
-        raise HTTP1ProtocolError(f"Unsupported Transfer-Encoding {','.join(transfer_encoding)[:60]}")
+        raise HTTP1ProtocolError(
+            f"Unsupported Transfer-Encoding {','.join(transfer_encoding)[:60]}"
+        )
     return True
 
 

@@ -38,6 +38,7 @@ from tornado._http1 import (
     HTTP1ProtocolError,
 )
 from tornado.httputil import (
+    _ABNF,
     HTTPConnection,
     HTTPHeaders,
     HTTPInputError,
@@ -45,7 +46,6 @@ from tornado.httputil import (
     HTTPOutputError,
     RequestStartLine,
     ResponseStartLine,
-    _ABNF,
     responses,
 )
 from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError

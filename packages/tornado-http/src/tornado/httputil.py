@@ -486,11 +486,11 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             except (TypeError, AttributeError):
                 return False
             return len(normalized) == len(other) and normalized == dict(self.items())
-        return NotImplemented
+        return NotImplemented  # type: ignore[no-any-return]
 
     # A method descriptor rather than a def, so that the public surface
     # stays upstream's (whose HTTPHeaders has Mapping's __eq__ only).
-    __eq__ = functools.partialmethod(_equal)  # type: ignore[assignment]
+    __eq__ = functools.partialmethod(_equal)
     __hash__ = None  # type: ignore[assignment]
 
     def __getitem__(self, name: str) -> str:
@@ -709,9 +709,7 @@ class HTTPServerRequest:
         self._body_future = None
         self.path, _, self.query = uri.partition("?")
         self.query_arguments: dict[str, list[bytes]] = (
-            _parse_query(self.query, _default_config.urlencoded.max_arguments)
-            if self.query
-            else {}
+            _parse_query(self.query, _default_config.urlencoded.max_arguments) if self.query else {}
         )
         # A shallow copy per list: arguments gains body values later, and
         # query_arguments must not see them.

@@ -110,8 +110,8 @@ __all__ = [
     "create_signed_value",
     "decode_signed_value",
     "get_signature_key_version",
-    "removeslash",
     "is_absolute",
+    "removeslash",
     "stream_request_body",
     "url",
 ]
@@ -947,7 +947,9 @@ class RequestHandler:
     def _break_cycles(self) -> None:
         # UI modules point back at the handler; drop them so the handler and
         # request are freed without waiting for the cycle collector.
-        self.ui._release()  # type: ignore[attr-defined]
+        ui = self.ui
+        if isinstance(ui, _HandlerUI):
+            ui._release()
         self.__dict__.pop("_active_modules", None)
 
     def detach(self) -> Any:
@@ -1992,7 +1994,7 @@ class ErrorHandler(RequestHandler):
     """Answers every request with ``status_code`` (the default 404
     handler)."""
 
-    def initialize(self, status_code: int) -> None:  # type: ignore[override]
+    def initialize(self, status_code: int) -> None:
         """Remember the status to send."""
         self.set_status(status_code)
 
@@ -2052,7 +2054,7 @@ class RedirectHandler(RequestHandler):
     over 302.
     """
 
-    def initialize(self, url: str, permanent: bool = True) -> None:  # type: ignore[override]
+    def initialize(self, url: str, permanent: bool = True) -> None:
         """Remember the target and the kind of redirect."""
         self._url = url
         self._permanent = permanent
@@ -2094,9 +2096,7 @@ class FallbackHandler(RequestHandler):
     `tornado.wsgi.WSGIContainer` (``fallback``), to mix it with Tornado
     handlers in one application."""
 
-    def initialize(  # type: ignore[override]
-        self, fallback: Callable[[httputil.HTTPServerRequest], None]
-    ) -> None:
+    def initialize(self, fallback: Callable[[httputil.HTTPServerRequest], None]) -> None:
         """Remember the callable."""
         self.fallback = fallback
 
@@ -2138,7 +2138,7 @@ class StaticFileHandler(RequestHandler):
     modified: datetime.datetime | None
     _stat_result: os.stat_result
 
-    def initialize(  # type: ignore[override]
+    def initialize(
         self,
         path: str,
         default_filename: str | None = None,
@@ -2831,7 +2831,7 @@ class _HandlerUI(ObjectDict):
         self._fill()
         return dict.items(self)
 
-    def copy(self) -> ObjectDict:  # type: ignore[override]
+    def copy(self) -> ObjectDict:
         self._fill()
         return ObjectDict(dict.items(self))
 
