@@ -227,3 +227,22 @@ async def test_set_cookie_partitioned_through_keywords(serve: Any) -> None:
     second = next(c for c in cookies if c.startswith("b="))
     assert "Partitioned" in first and "Secure" in first
     assert "Partitioned" not in second
+
+
+def test_mixin_init_after_request_handler_is_called() -> None:
+    calls: list[str] = []
+
+    class Tracking:
+        def __init__(self) -> None:
+            calls.append("mixin")
+            super().__init__()
+
+    class Handler(RequestHandler, Tracking):
+        def initialize(self) -> None:
+            calls.append("initialize")
+
+    _bare_handler(Handler, Application())
+    _bare_handler(Handler, Application())
+    assert calls == ["mixin", "initialize"] * 2
+    # Plain handlers have nothing to call, and still build.
+    assert _bare_handler(RequestHandler, Application()).request.method == "GET"

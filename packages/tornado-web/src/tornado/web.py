@@ -198,6 +198,20 @@ _COOKIE_VALUE_UNSAFE_RE = re.compile(r"[\x00-\x1f\x7f]")
 _ETAG_LIST_RE = re.compile(rb'\*|(?:W/)?"[^"]*"')
 
 
+# Handler class -> whether a class after RequestHandler in its MRO (a mixin)
+# defines __init__, which RequestHandler.__init__ must then call.
+_COOPERATIVE_INIT: dict[type, bool] = {}
+
+
+def _has_init_after_request_handler(cls: type) -> bool:
+    mro = cls.__mro__
+    return any(
+        "__init__" in vars(base)
+        for base in mro[mro.index(RequestHandler) + 1 :]
+        if base is not object
+    )
+
+
 class RequestHandler:
     """Base class for HTTP request handlers.
 
@@ -243,8 +257,14 @@ class RequestHandler:
         """Called by the application for each request; override `initialize`
         (which receives ``kwargs``) rather than this."""
         # Cooperative: mixins listed after RequestHandler get their
-        # __init__ called (with no arguments), as in Tornado.
-        super().__init__()
+        # __init__ called (with no arguments), as in Tornado.  Most handler
+        # classes have none, and skip the call (object.__init__ does nothing).
+        cls = type(self)
+        cooperative = _COOPERATIVE_INIT.get(cls)
+        if cooperative is None:
+            cooperative = _COOPERATIVE_INIT[cls] = _has_init_after_request_handler(cls)
+        if cooperative:
+            super().__init__()
         self.application = application
         self.request = request
         self._headers_written = False
@@ -253,8 +273,11 @@ class RequestHandler:
         self._transforms: list[OutputTransform] = []
         self.path_args = []
         self.path_kwargs = {}
-        # The UI methods and modules for templates; filled on first use.
-        self.ui: ObjectDict = _HandlerUI(self)
+        # The UI methods and modules for templates; filled on first use
+        # (see _HandlerUI: built here, inline, as cheaply as it gets).
+        ui = _HandlerUI()
+        _set_handler_ref(ui, weakref.ref(self))
+        self.ui: ObjectDict = ui
         self.clear()
         connection = request.connection
         self._close_notified = False
@@ -830,7 +853,14 @@ class RequestHandler:
             "xsrf_form_html": self.xsrf_form_html,
             "reverse_url": self.reverse_url,
         }
-        namespace.update(self.ui)
+        ui = self.ui
+        if isinstance(ui, _HandlerUI):
+            # Its entries, read straight from the dict (update() would go
+            # through the overridden keys() and __getitem__ per entry).
+            ui._fill()
+            namespace.update(dict.items(ui))
+        else:
+            namespace.update(ui)
         return namespace
 
     def create_template_loader(self, template_path: str) -> BaseLoader:
@@ -948,7 +978,7 @@ class RequestHandler:
         # UI modules point back at the handler; drop them so the handler and
         # request are freed without waiting for the cycle collector.
         ui = self.ui
-        if isinstance(ui, _HandlerUI):
+        if type(ui) is _HandlerUI and ui._filled is not None:
             ui._release()
         self.__dict__.pop("_active_modules", None)
 
@@ -2745,11 +2775,11 @@ class _HandlerUI(ObjectDict):
     finished (entries the application set itself stay).
     """
 
-    __slots__ = ("_filled", "_handler_ref")
+    __slots__ = ("_handler_ref",)
 
-    def __init__(self, handler: RequestHandler) -> None:
-        object.__setattr__(self, "_handler_ref", weakref.ref(handler))
-        object.__setattr__(self, "_filled", None)
+    #: The entries filled in, or None before the first use.  (A class
+    #: default, so that a new mapping costs one slot store, not two.)
+    _filled: dict[str, Any] | None = None
 
     def _fill(self) -> None:
         if self._filled is not None:
@@ -2764,10 +2794,13 @@ class _HandlerUI(ObjectDict):
             filled["_tt_modules"] = modules
             filled["modules"] = modules
         object.__setattr__(self, "_filled", filled)
-        for name, value in filled.items():
-            # What the application set before first use wins, as it would
-            # have replaced an entry of an eagerly built mapping.
-            dict.setdefault(self, name, value)
+        if dict.__len__(self):
+            for name, value in filled.items():
+                # What the application set before first use wins, as it
+                # would have replaced an entry of an eagerly built mapping.
+                dict.setdefault(self, name, value)
+        else:
+            dict.update(self, filled)
 
     def _release(self) -> None:
         filled = self._filled
@@ -2854,6 +2887,11 @@ class _HandlerUI(ObjectDict):
     def __reduce__(self) -> Any:
         self._fill()
         return (ObjectDict, (dict(dict.items(self)),))
+
+
+# Stores a new _HandlerUI's handler reference through the slot's descriptor,
+# past ObjectDict's __setattr__ (which would make it a key).
+_set_handler_ref = _HandlerUI._handler_ref.__set__  # type: ignore[attr-defined]
 
 
 class _UIModuleNamespace:
