@@ -246,3 +246,13 @@ def test_mixin_init_after_request_handler_is_called() -> None:
     assert calls == ["mixin", "initialize"] * 2
     # Plain handlers have nothing to call, and still build.
     assert _bare_handler(RequestHandler, Application()).request.method == "GET"
+
+
+def test_wsgi_environ_of_a_request_built_without_uri() -> None:
+    request = httputil.HTTPServerRequest(
+        method="GET", headers=httputil.HTTPHeaders({"Host": "example.com:8080"})
+    )
+    environ = wsgi.WSGIContainer(lambda environ, start_response: [b""]).environ(request)
+    assert environ["PATH_INFO"] == "/"
+    assert environ["QUERY_STRING"] == ""
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("example.com", "8080")
