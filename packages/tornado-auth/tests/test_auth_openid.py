@@ -18,7 +18,30 @@ import pytest
 from tornado.auth import AuthError, OpenIdMixin
 from tornado.web import Application, HTTPError, RequestHandler
 
+# OpenIdMixin is deprecated since Tornado 6.6: every handler made with it
+# warns, which these tests of its behaviour expect.
+pytestmark = pytest.mark.filterwarnings("ignore:OpenIdMixin is deprecated:DeprecationWarning")
+
 AX = "http://openid.net/srv/ax/1.0"
+
+
+@pytest.mark.filterwarnings("error")
+def test_handler_with_the_mixin_warns_that_it_is_deprecated() -> None:
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+
+    class Login(RequestHandler, OpenIdMixin):
+        _OPENID_ENDPOINT = "https://openid.example/endpoint"
+
+    request = HTTPServerRequest(
+        start_line=RequestStartLine("GET", "/login", "HTTP/1.1"),
+        headers=HTTPHeaders({"Host": "app.example"}),
+    )
+    with pytest.warns(DeprecationWarning, match="OpenIdMixin is deprecated") as caught:
+        Login(Application(), request)
+    # Attributed to the code that made the handler, not to Tornado.
+    assert caught[0].filename == __file__
+    with pytest.warns(DeprecationWarning, match="OpenIdMixin is deprecated"):
+        OpenIdMixin()
 
 
 class Provider:

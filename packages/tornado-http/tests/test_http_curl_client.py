@@ -992,10 +992,11 @@ async def test_default_body_limit_logged_when_hit(
     from tornado import curl_httpclient
 
     assert CurlAsyncHTTPClient(force_instance=True).max_body_size == 100 * 1024 * 1024
-    # The default made small, so that a small response crosses it.
+    # The default made small, so that a small response crosses it (a limit
+    # equal to the default counts as the default).
     monkeypatch.setattr(curl_httpclient, "_DEFAULT_MAX_BODY_SIZE", 10_000)
     _, port = await serve(_gzip_app(b"z" * 50_000))
-    client = CurlAsyncHTTPClient(force_instance=True)
+    client = CurlAsyncHTTPClient(force_instance=True, max_body_size=10_000)
     try:
         with (
             caplog.at_level(logging.INFO, logger="tornado.general"),
@@ -1028,3 +1029,50 @@ async def test_explicit_body_limit_reported_without_logging(
         assert not [r for r in caplog.records if r.name == "tornado.general"]
     finally:
         client.close()
+
+
+def test_default_max_body_size_in_signature() -> None:
+    import inspect
+
+    from tornado import curl_httpclient
+
+    default = inspect.signature(CurlAsyncHTTPClient.initialize).parameters["max_body_size"].default
+    assert default == 100 * 1024 * 1024
+    assert curl_httpclient.CR_OR_LF_RE.search(b"X-A: 1\r\n")
+    assert not curl_httpclient.CR_OR_LF_RE.search(b"X-A: 1")
+
+
+@pytest.mark.asyncio
+async def test_streaming_callback_errors_go_to_handle_callback_exception(
+    base_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    handled: list[tuple[Any, BaseException | None]] = []
+
+    class Client(CurlAsyncHTTPClient):
+        def handle_callback_exception(self, callback: Any) -> None:
+            import sys
+
+            handled.append((callback, sys.exc_info()[1]))
+
+    def on_chunk(chunk: bytes) -> None:
+        raise RuntimeError("boom")
+
+    client = Client(force_instance=True)
+    try:
+        response = await client.fetch(base_url + "/chunks", streaming_callback=on_chunk)
+        assert response.code == 200
+    finally:
+        client.close()
+    assert handled
+    assert all(cb is on_chunk and isinstance(exc, RuntimeError) for cb, exc in handled)
+
+    # The default logs to tornado.application with the traceback.
+    client = CurlAsyncHTTPClient(force_instance=True)
+    try:
+        with caplog.at_level(logging.ERROR, logger="tornado.application"):
+            await client.fetch(base_url + "/chunks", streaming_callback=on_chunk)
+    finally:
+        client.close()
+    records = [r for r in caplog.records if r.name == "tornado.application"]
+    assert records and records[0].exc_info is not None
+    assert "Exception in callback" in records[0].getMessage()

@@ -123,7 +123,13 @@ def test_headers_str_and_equality() -> None:
     h.add("B", "3")
     assert str(h) == "A: 1\nA: 2\nB: 3\n"
     assert HTTPHeaders({"A": "1,2", "B": "3"}) == h
-    assert "HTTPHeaders" in repr(h)
+    # Equality compares the joined values, as Mapping's does; a plain
+    # mapping's names may be in any case.
+    assert h == {"A": "1,2", "B": "3"}
+    assert h == {"a": "1,2", "b": "3"}
+    assert h != HTTPHeaders({"A": "1", "B": "3"})
+    # The repr is object's, as upstream's: no header values in logs.
+    assert repr(h).startswith("<tornado.httputil.HTTPHeaders object at ")
 
 
 def test_headers_mutable_mapping_methods() -> None:
@@ -164,7 +170,6 @@ def test_headers_add_many_repeats_scales() -> None:
     assert h["X-Foo"] == ",".join(["b"] * 50_000)
     h.add("X-Foo", "c")
     assert h["x-foo"].endswith(",b,c")
-    assert "X-Foo" in repr(h)
 
 
 def test_headers_parse_block() -> None:
@@ -463,7 +468,6 @@ def test_server_request_basic() -> None:
     assert req.remote_ip is None
     assert req.body == b"raw"
     assert req.full_url() == "http://Example.COM:8080/p/a?x=1&x=2&y=&z"
-    assert req.supports_http_1_1()
     assert set(req.cookies) == {"a", "b"}
     assert req.cookies["a"].value == "1"
     assert "GET" in repr(req)
@@ -475,7 +479,6 @@ def test_server_request_defaults_and_start_line() -> None:
     assert req.host == "127.0.0.1"
     assert req.body == b""
     assert req.files == {}
-    assert not req.supports_http_1_1()
     assert req.cookies == {}
     assert req.get_ssl_certificate() is None
 

@@ -80,6 +80,12 @@ class _FakeClient:
     def _set_timeout(self, msecs: int) -> None:
         self.timeouts.append(msecs)
 
+    def handle_callback_exception(self, callback: Any) -> None:
+        # What CurlAsyncHTTPClient's does: log with the traceback.
+        from tornado.curl_httpclient import CurlAsyncHTTPClient
+
+        CurlAsyncHTTPClient.handle_callback_exception(self, callback)  # type: ignore[arg-type]
+
 
 class _FakeCurl:
     def __init__(self, fail: bool = False) -> None:

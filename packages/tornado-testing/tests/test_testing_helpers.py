@@ -49,6 +49,37 @@ def emitted(logger: logging.Logger) -> Iterator[list[str]]:
 
 
 class TestExpectLog:
+    def test_orig_level_is_the_level_the_block_lowered(self, logger: logging.Logger) -> None:
+        expectation = ExpectLog(logger, "quiet", level=logging.DEBUG)
+        assert expectation.orig_level is None
+        with expectation:
+            assert expectation.orig_level == logging.INFO
+            assert logger.level == logging.DEBUG
+            logger.debug("quiet one")
+        assert logger.level == logging.INFO
+        assert expectation.matched == 1
+        # A level the logger already lets through changes nothing.
+        untouched = ExpectLog(logger, "loud", level=logging.WARNING)
+        with untouched:
+            logger.warning("loud one")
+        assert untouched.orig_level is None
+        assert logger.level == logging.INFO
+
+    def test_deprecated_level_matched_counts_low_matches_without_level(
+        self, logger: logging.Logger
+    ) -> None:
+        with pytest.warns(DeprecationWarning), ExpectLog(logger, "info") as expectation:
+            logger.info("info one")
+            logger.info("info two")
+        assert (expectation.matched, expectation.deprecated_level_matched) == (2, 2)
+        with ExpectLog(logger, "mixed") as mixed:
+            logger.info("mixed info")
+            logger.warning("mixed warning")
+        assert (mixed.matched, mixed.deprecated_level_matched) == (2, 1)
+        with ExpectLog(logger, "levelled", level=logging.INFO) as levelled:
+            logger.info("levelled info")
+        assert levelled.deprecated_level_matched == 0
+
     def test_matching_records_are_swallowed_and_counted(
         self, logger: logging.Logger, emitted: list[str]
     ) -> None:

@@ -19,10 +19,16 @@ def test_http_error_message_and_arguments() -> None:
     assert error.args == ("page",)
     assert error.get_message() == "no page here"
     assert str(error) == "HTTP 404: Not Found (no page here)"
-    # Without arguments the message is not a format string: "%" survives.
+    # Without arguments the message is not a format string: "%" survives,
+    # and log_message doubles it so that formatting it cannot fail.
     plain = HTTPError(400, "100% wrong")
-    assert plain.log_message == "100% wrong"
+    assert plain.log_message == "100%% wrong"
+    assert plain.log_message % plain.args == "100% wrong"
     assert plain.get_message() == "100% wrong"
+    assert HTTPError(400, "50%% off", "x").log_message == "50%% off"
+    assert HTTPError(400, "%d%% of %s", 5, "x").get_message() == "5% of x"
+    assert HTTPError(400).log_message is None
+    assert HTTPError(400, "").log_message == ""
     assert str(plain) == "HTTP 400: Bad Request (100% wrong)"
     assert HTTPError(500).get_message() is None
     assert MissingArgumentError("foo").log_message == "Missing argument foo"
@@ -113,3 +119,140 @@ async def test_unescaped_utf8_in_the_path_is_served_as_tornado_does(serve: Any) 
     response = await client.fetch("/caf\xc3\xa9")
     assert response.code == 200
     assert json.loads(response.body) == {"arg": "caf\xc3\xa9", "path": "/caf\xc3\xa9"}
+
+
+def _bare_handler(cls: type[RequestHandler], app: Application, **kwargs: Any) -> RequestHandler:
+    # As applications' unit tests build them: a request without a connection.
+    request = httputil.HTTPServerRequest(method="GET", headers=httputil.HTTPHeaders())
+    return cls(app, request, **kwargs)
+
+
+def test_handler_from_a_bare_request() -> None:
+    handler = _bare_handler(RequestHandler, Application())
+    assert handler.request.path == "/"
+    assert handler.request.uri == "/"
+    assert handler.get_argument("x", "default") == "default"
+    assert handler.ui.modules is handler.ui["_tt_modules"]
+
+
+def test_initialize_receives_the_url_spec_kwargs() -> None:
+    import inspect
+
+    assert list(inspect.signature(RequestHandler.initialize).parameters) == ["self"]
+
+    class WithDatabase(RequestHandler):
+        def initialize(self, database: str) -> None:  # type: ignore[override]
+            self.database = database
+
+    handler = _bare_handler(WithDatabase, Application(), database="db")
+    assert handler.database == "db"  # type: ignore[attr-defined]
+    # The base class takes no keyword arguments.
+    with pytest.raises(TypeError):
+        _bare_handler(RequestHandler, Application(), database="db")
+
+
+def _upper(handler: RequestHandler, text: str) -> str:
+    return text.upper()
+
+
+def test_ui_namespace_is_an_instance_attribute() -> None:
+    from tornado.web import UIModule
+
+    class Hello(UIModule):
+        def render(self, name: str) -> str:
+            return f"hello {name}"
+
+    app = Application(ui_methods={"upper": _upper}, ui_modules={"Hello": Hello})
+    handler = _bare_handler(RequestHandler, app)
+    assert "ui" in vars(handler)
+    ui = handler.ui
+    assert ui.upper("x") == "X"
+    assert ui["upper"]("y") == "Y"
+    assert ui.modules.Hello("you") == "hello you"
+    assert ui._tt_modules is ui.modules
+    assert {"upper", "modules", "_tt_modules"} <= set(ui)
+    assert "modules" in ui
+    assert dict(ui).keys() == set(ui.keys())
+    # The template namespace carries the same entries.
+    namespace = handler.get_template_namespace()
+    assert namespace["_tt_modules"] is ui.modules
+    assert namespace["upper"]("z") == "Z"
+    # An application may add its own entries to ui, which win.
+    other = _bare_handler(RequestHandler, app)
+    other.ui["upper"] = str.lower
+    assert other.ui.upper("ABC") == "abc"
+    assert "Hello" in other.ui.modules.ui_modules
+
+
+def test_ui_modules_see_the_handler_ui() -> None:
+    from tornado.web import UIModule
+
+    seen: list[Any] = []
+
+    class Probe(UIModule):
+        def render(self) -> str:
+            seen.append(self.ui)
+            return ""
+
+    handler = _bare_handler(RequestHandler, Application(ui_modules={"Probe": Probe}))
+    handler.ui.modules.Probe()
+    assert seen == [handler.ui]
+    assert seen[0] is handler.ui
+
+
+def test_is_absolute() -> None:
+    from tornado.web import is_absolute
+
+    for path in ["/static/app.js", "http://cdn.example/a.js", "https://cdn.example/a.js", "//x"]:
+        assert is_absolute(path)
+    for path in ["app.js", "js/app.js", "ftp://x/a.js", "httpx/a.js", ""]:
+        assert not is_absolute(path)
+
+
+class PartitionedCookieHandler(RequestHandler):
+    def get(self) -> None:
+        self.set_cookie("a", "1", secure=True, samesite="None", partitioned=True)
+        self.set_cookie("b", "2", partitioned=False)
+
+
+@pytest.mark.asyncio
+async def test_set_cookie_partitioned_through_keywords(serve: Any) -> None:
+    import inspect
+
+    assert "partitioned" not in inspect.signature(RequestHandler.set_cookie).parameters
+    client = await serve(Application([(r"/", PartitionedCookieHandler)]))
+    response = await client.fetch("/")
+    cookies = response.headers.get_list("Set-Cookie")
+    first = next(c for c in cookies if c.startswith("a="))
+    second = next(c for c in cookies if c.startswith("b="))
+    assert "Partitioned" in first and "Secure" in first
+    assert "Partitioned" not in second
+
+
+def test_mixin_init_after_request_handler_is_called() -> None:
+    calls: list[str] = []
+
+    class Tracking:
+        def __init__(self) -> None:
+            calls.append("mixin")
+            super().__init__()
+
+    class Handler(RequestHandler, Tracking):
+        def initialize(self) -> None:
+            calls.append("initialize")
+
+    _bare_handler(Handler, Application())
+    _bare_handler(Handler, Application())
+    assert calls == ["mixin", "initialize"] * 2
+    # Plain handlers have nothing to call, and still build.
+    assert _bare_handler(RequestHandler, Application()).request.method == "GET"
+
+
+def test_wsgi_environ_of_a_request_built_without_uri() -> None:
+    request = httputil.HTTPServerRequest(
+        method="GET", headers=httputil.HTTPHeaders({"Host": "example.com:8080"})
+    )
+    environ = wsgi.WSGIContainer(lambda environ, start_response: [b""]).environ(request)
+    assert environ["PATH_INFO"] == "/"
+    assert environ["QUERY_STRING"] == ""
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("example.com", "8080")

@@ -242,3 +242,55 @@ async def test_get_version_reads_only_regular_files_inside_the_root(
     for name in ("style.css", "robots.txt", "style.css", "sub/index.html"):
         assert Small.get_version(settings, name)
     assert list(Small._static_hashes) == [str(site / "style.css"), str(site / "sub/index.html")]
+
+
+class LayeredStaticHandler(StaticFileHandler):
+    """Serves from the first of several folders that has the file: the
+    ``static_path`` setting (and ``path``) is a list of folders."""
+
+    @classmethod
+    def get_absolute_path(cls, root: Any, path: str) -> str:
+        for folder in root:
+            candidate = os.path.abspath(os.path.join(folder, path))
+            if os.path.isfile(candidate):
+                return candidate
+        return os.path.abspath(os.path.join(root[0], path))
+
+    def validate_absolute_path(self, root: Any, absolute_path: str) -> str | None:
+        folder = next((f for f in root if absolute_path.startswith(str(f) + os.sep)), root[0])
+        return super().validate_absolute_path(str(folder), absolute_path)
+
+
+class TemplateStaticHandler(RequestHandler):
+    def get(self) -> None:
+        self.render("page.html")
+
+
+async def test_static_url_with_get_absolute_path_overridden(serve: Any, tmp_path: Path) -> None:
+    first, second, templates = tmp_path / "a", tmp_path / "b", tmp_path / "t"
+    for folder in (first, second, templates):
+        folder.mkdir()
+    (first / "one.css").write_text("one")
+    (second / "two.css").write_text("two")
+    (templates / "page.html").write_text("{{ static_url('two.css') }}")
+    roots = [str(first), str(second)]
+    client = await serve(
+        Application(
+            [(r"/page", TemplateStaticHandler)],
+            static_path=roots,
+            static_handler_class=LayeredStaticHandler,
+            template_path=str(templates),
+        )
+    )
+    response = await client.fetch("/page")
+    assert response.code == 200
+    expected = hashlib.sha512(b"two").hexdigest()
+    assert response.text == f"/static/two.css?v={expected}"
+    assert LayeredStaticHandler.make_static_url({"static_path": roots}, "one.css") == (
+        f"/static/one.css?v={hashlib.sha512(b'one').hexdigest()}"
+    )
+    served = await client.fetch(response.text)
+    assert (served.code, served.body) == (200, b"two")
+    # Containment is still checked, in validate_absolute_path, on what
+    # get_absolute_path returned.
+    assert (await client.fetch("/static/..%2F..%2Fsecret")).code in (403, 404)

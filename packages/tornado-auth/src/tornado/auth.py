@@ -315,9 +315,24 @@ class OpenIdMixin:
     Class attributes:
 
     * ``_OPENID_ENDPOINT``: the provider's endpoint URI.
+
+    .. deprecated:: 6.6
+       Identity providers have dropped OpenID 2.0; making a handler with
+       this mixin warns with `DeprecationWarning`.  Tornado 7.0 removes it.
     """
 
     _OPENID_ENDPOINT: str
+
+    def __init__(self) -> None:
+        """Warn that the mixin is deprecated (run by
+        `RequestHandler.__init__`, which calls ``super().__init__()``)."""
+        warnings.warn(
+            "OpenIdMixin is deprecated (OpenID 2.0 has no providers left) "
+            "and will be removed in Tornado 7.0",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        super().__init__()
 
     def authenticate_redirect(
         self,

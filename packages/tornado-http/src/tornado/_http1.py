@@ -102,6 +102,7 @@ from collections.abc import Iterable, Iterator
 from typing import Literal, NamedTuple
 
 from tornado.httputil import (
+    _ABNF,
     HTTPHeaders,
     HTTPInputError,
     HTTPOutputError,
@@ -150,49 +151,36 @@ __all__ = [
     "response_keep_alive",
     "serialize_request_head",
     "serialize_response_head",
+    "transfer_encoding_chunked",
 ]
 
 # ---------------------------------------------------------------------------
-# Grammar (RFC 9110 section 5, RFC 9112 sections 3, 4, 5 and 7).  Heads are
-# matched as latin-1 text, chunk lines as bytes.
+# Grammar (RFC 9110 section 5, RFC 9112 sections 3, 4, 5 and 7): the rules
+# are `tornado.httputil._ABNF`'s, the one definition every parser shares.
+# Heads are matched as latin-1 text, chunk lines as bytes.
 
-_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-# field-value characters: HTAB, SP, VCHAR, obs-text.
-_FIELD_CHARS = r"[\t\x20-\x7e\x80-\xff]"
-_FIELD_LINE = rf"{_TOKEN}:{_FIELD_CHARS}*"
 # All header lines of a head (joined with LF): validated in one match.
-_HEADER_BLOCK_RE = re.compile(rf"{_FIELD_LINE}(?:\n{_FIELD_LINE})*")
+_HEADER_BLOCK_RE = _ABNF.field_lines
 # request-line = method SP request-target SP HTTP-version.  The target is
 # visible ASCII plus bytes 0x80-0xFF (obs-text, read as latin-1), which
 # some clients send unescaped and Tornado accepts; controls and extra
 # spaces fail.
-_REQUEST_LINE_RE = re.compile(rf"({_TOKEN}) ([\x21-\x7e\x80-\xff]+) (HTTP/1\.[0-9])")
+_REQUEST_LINE_RE = _ABNF.request_line
 # status-line = HTTP-version SP status-code SP [ reason-phrase ]; servers
 # that drop the space before an empty reason are common enough to accept.
-_STATUS_LINE_RE = re.compile(rf"(HTTP/1\.[0-9]) ([0-9]{{3}})(?: ({_FIELD_CHARS}*))?")
+_STATUS_LINE_RE = _ABNF.lenient_status_line
 _OBS_FOLD_RE = re.compile(r"\n[ \t]+")
 _LEADING_EMPTY_LINES_RE = re.compile(rb"(?:\r?\n)*")
-_CONTENT_LENGTH_RE = re.compile(r"[0-9]{1,18}")
-# Host = uri-host [ ":" port ] (RFC 9110 section 7.2): an IP literal in
-# brackets or a reg-name (unreserved, pct-encoded and sub-delims), so no
-# spaces, slashes, "@" or controls.
-_HOST_RE = re.compile(r"(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?")
+# Content-Length = 1*DIGIT, held to 18 digits so that it stays a machine
+# integer however it is used.
+_MAX_CONTENT_LENGTH_DIGITS = 18
+_HOST_RE = _ABNF.host_header
 
-# chunk = chunk-size [ chunk-ext ] CRLF; chunk-size = 1*HEXDIG (no sign, no
-# "0x", no spaces, no underscores: int(x, 16) alone would take all of them).
-# chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )
-_BTOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_QUOTED_STRING = rb'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
-_CHUNK_EXT = (
-    rb"[ \t]*;[ \t]*"
-    + _BTOKEN
-    + rb"(?:[ \t]*=[ \t]*(?:"
-    + _BTOKEN
-    + rb"|"
-    + _QUOTED_STRING
-    + rb"))?"
+# chunk = chunk-size [ chunk-ext ] CRLF; chunk-size = 1*HEXDIG, here at
+# most 16 of them.  The same rules as text, matched on bytes.
+_CHUNK_LINE_RE = re.compile(
+    rb"([0-9A-Fa-f]{1,16})(" + _ABNF.chunk_ext.pattern.encode("latin-1") + rb")\r\n"
 )
-_CHUNK_LINE_RE = re.compile(rb"([0-9A-Fa-f]{1,16})((?:" + _CHUNK_EXT + rb")*)\r\n")
 
 #: A regex (bytes) for ``read_until_regex`` that ends a message head: the
 #: blank line after the headers (CRLF CRLF, or LF-only variants).
@@ -276,14 +264,14 @@ def _explain_bad_header_block(block: str) -> HTTP1ProtocolError:
     """Find the first invalid line of a header block that failed the fast
     check and describe it (the slow path, taken only on errors)."""
     for line in block.split("\n"):
-        if re.fullmatch(_FIELD_LINE, line):
+        if _ABNF.field_line.fullmatch(line):
             continue
         if line[:1] in (" ", "\t"):
             return HTTP1ProtocolError(f"obsolete line folding not allowed: {_quote(line)}")
         name, colon, value = line.partition(":")
         if not colon:
             return HTTP1ProtocolError(f"no colon in header line: {_quote(line)}")
-        if re.fullmatch(_TOKEN, name) is None:
+        if _ABNF.token.fullmatch(name) is None:
             return HTTP1ProtocolError(f"invalid header name {_quote(name)}")
         return HTTP1ProtocolError(f"invalid character in value of header {name!r}: {_quote(value)}")
     return HTTP1ProtocolError(f"invalid header block {_quote(block)}")
@@ -400,16 +388,31 @@ def parse_content_length(headers: HTTPHeaders) -> int | None:
     if len(values) != 1:
         raise HTTP1ProtocolError(f"Multiple unequal Content-Lengths: {_quote(','.join(fields))}")
     (value,) = values
-    if _CONTENT_LENGTH_RE.fullmatch(value) is None:
+    if len(value) > _MAX_CONTENT_LENGTH_DIGITS or _ABNF.digits.fullmatch(value) is None:
         raise HTTP1ProtocolError(f"Only integer Content-Length is allowed: {_quote(value)}")
     return int(value)
 
 
-def _is_chunked(transfer_encoding: list[str]) -> bool:
-    # Only exactly "chunked" (any case, surrounding whitespace allowed) is
-    # understood; other codings, even "gzip, chunked", are refused rather
-    # than guessed at, since a proxy might frame them differently.
-    return len(transfer_encoding) == 1 and transfer_encoding[0].strip(" \t").lower() == "chunked"
+def transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
+    """Whether ``headers`` frame the body with ``Transfer-Encoding: chunked``
+    (False when there is no ``Transfer-Encoding``).
+
+    Raises `HTTP1ProtocolError` for ``Transfer-Encoding`` together with
+    ``Content-Length`` and for any value but exactly ``chunked`` (any case,
+    surrounding whitespace allowed): other codings, even ``gzip, chunked``,
+    are refused rather than guessed at, since a proxy might frame them
+    differently (request smuggling).
+    """
+    transfer_encoding = headers._lists.get("Transfer-Encoding")
+    if transfer_encoding is None:
+        return False
+    if "Content-Length" in headers:
+        raise HTTP1ProtocolError("Message with both Transfer-Encoding and Content-Length")
+    if len(transfer_encoding) != 1 or transfer_encoding[0].strip(" \t").lower() != "chunked":
+        raise HTTP1ProtocolError(
+            f"Unsupported Transfer-Encoding {','.join(transfer_encoding)[:60]}"
+        )
+    return True
 
 
 def _check_body_size(
@@ -430,16 +433,9 @@ def request_framing(
     `parse_content_length`); and for a ``Content-Length`` over
     ``max_body_size``.
     """
-    transfer_encoding = headers._lists.get("Transfer-Encoding")
-    if transfer_encoding is not None:
-        if "Content-Length" in headers:
-            raise HTTP1ProtocolError("Message with both Transfer-Encoding and Content-Length")
+    if transfer_encoding_chunked(headers):
         if start_line.version == "HTTP/1.0":
             raise HTTP1ProtocolError("Transfer-Encoding in an HTTP/1.0 request")
-        if not _is_chunked(transfer_encoding):
-            raise HTTP1ProtocolError(
-                f"Unsupported Transfer-Encoding {','.join(transfer_encoding)[:60]}"
-            )
         return _CHUNKED
     length = parse_content_length(headers)
     if length is None or length == 0:
@@ -474,16 +470,9 @@ def response_framing(
                     f"Response with code 204 should not have body (Content-Length {length})"
                 )
         return _NO_BODY
-    transfer_encoding = headers._lists.get("Transfer-Encoding")
-    if transfer_encoding is not None:
-        if "Content-Length" in headers:
-            raise HTTP1ProtocolError("Message with both Transfer-Encoding and Content-Length")
+    if transfer_encoding_chunked(headers):
         if start_line.version == "HTTP/1.0":
             raise HTTP1ProtocolError("Transfer-Encoding in an HTTP/1.0 response")
-        if not _is_chunked(transfer_encoding):
-            raise HTTP1ProtocolError(
-                f"Unsupported Transfer-Encoding {','.join(transfer_encoding)[:60]}"
-            )
         return _CHUNKED
     length = parse_content_length(headers)
     if length is None:
@@ -1026,11 +1015,11 @@ class GzipBodyDecoder:
 # ---------------------------------------------------------------------------
 # Output.
 
-_TOKEN_RE = re.compile(_TOKEN)
+_TOKEN_RE = _ABNF.token
 # What no header value, reason phrase or target may contain: controls other
 # than HTAB (CR and LF among them: header injection) and DEL.
 _UNSAFE_CHAR_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_TARGET_RE = re.compile(r"[\x21-\x7e\x80-\xff]+")
+_TARGET_RE = _ABNF.lenient_request_target
 # Every byte but the controls (HTAB aside) and DEL.  Deleting these from a
 # serialised head (bytes.translate, one C pass) leaves exactly its CRLF line
 # ends, unless some value smuggled in a CR, LF, NUL or other control.
@@ -1210,12 +1199,12 @@ def _writer_from_headers(headers: HTTPHeaders) -> BodyWriter | None:
         if "Transfer-Encoding" in headers:
             raise HTTPOutputError("both Content-Length and Transfer-Encoding set")
         return ContentLengthWriter(length)
-    transfer_encoding = headers._lists.get("Transfer-Encoding")
-    if transfer_encoding is not None:
-        if not _is_chunked(transfer_encoding):
-            raise HTTPOutputError(f"unsupported Transfer-Encoding {transfer_encoding!r}")
-        return ChunkedWriter()
-    return None
+    # Content-Length is absent here, so only an unsupported coding raises.
+    try:
+        chunked = transfer_encoding_chunked(headers)
+    except HTTP1ProtocolError as e:
+        raise HTTPOutputError(str(e)) from e
+    return ChunkedWriter() if chunked else None
 
 
 def response_body_writer(

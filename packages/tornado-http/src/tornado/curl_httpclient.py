@@ -27,6 +27,7 @@ import functools
 import inspect
 import io
 import logging
+import re
 import time
 import unicodedata
 from collections.abc import Callable
@@ -57,6 +58,10 @@ _Callback = Callable[[HTTPResponse], None]
 # SimpleAsyncHTTPClient's): a response that has to be held in memory, or a
 # small compressed one that inflates enormously, cannot exhaust it.
 _DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024
+
+#: A compiled regex (`bytes`) matching a CR or an LF: no request header line
+#: handed to libcurl may contain one (header injection).
+CR_OR_LF_RE = re.compile(b"[\r\n]")
 
 # The User-Agent sent when a request names none (what upstream sends).
 _CURL_USER_AGENT = "Mozilla/5.0 (compatible; pycurl)"
@@ -138,7 +143,8 @@ class _CurlStreamingBuffer:
 
     def __init__(self, client: Any, curl: Any, callback: Callable[[bytes], None]) -> None:
         """Buffer for ``curl``'s transfer on behalf of ``client`` (which
-        provides ``io_loop``, ``_set_timeout`` and maybe ``max_body_size``)."""
+        provides ``io_loop``, ``_set_timeout``, ``handle_callback_exception``
+        and maybe ``max_body_size``)."""
         self._client = client
         self._curl = curl
         self._callback = callback
@@ -178,7 +184,7 @@ class _CurlStreamingBuffer:
             try:
                 self._callback(chunk)
             except Exception:
-                app_log.error("Exception in callback %r", self._callback, exc_info=True)
+                self._client.handle_callback_exception(self._callback)
         if self.paused:
             self.paused = False
             try:
@@ -216,14 +222,19 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         self,
         max_clients: int = 10,
         defaults: dict[str, Any] | None = None,
-        max_body_size: int | None = None,
+        max_body_size: int = 104857600,
     ) -> None:
         """Create the multi handle and ``max_clients`` curl handles;
         responses with bodies over ``max_body_size`` bytes (after
-        decompression; None: 100 MiB) fail with a `CurlError`."""
+        decompression; 100 MiB by default, None counts as the default)
+        fail with a `CurlError`."""
         super().initialize(defaults=defaults)
-        self._default_body_limit = max_body_size is None
-        self.max_body_size = _DEFAULT_MAX_BODY_SIZE if max_body_size is None else max_body_size
+        if max_body_size is None:
+            max_body_size = _DEFAULT_MAX_BODY_SIZE
+        # At the default limit the application may not know of it: say so
+        # in the log when a response is refused.
+        self._default_body_limit = max_body_size == _DEFAULT_MAX_BODY_SIZE
+        self.max_body_size = max_body_size
         self._multi = pycurl.CurlMulti()
         self._multi.setopt(pycurl.M_TIMERFUNCTION, self._set_timeout)
         self._multi.setopt(pycurl.M_SOCKETFUNCTION, self._handle_socket)
@@ -236,6 +247,13 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         # File descriptors libcurl asked us to watch, with their events.
         self._fds: dict[int, int] = {}
         self._timeout: object | None = None
+
+    def handle_callback_exception(self, callback: Callable[..., Any]) -> None:
+        """Called, inside the ``except`` block, when a callback this client
+        runs for the application (a ``streaming_callback``) raises: logs the
+        exception with its traceback to ``tornado.application``.  Override
+        it to handle such errors otherwise."""
+        app_log.error("Exception in callback %r", callback, exc_info=True)
 
     def close(self) -> None:
         """Close every curl handle and the multi handle.
@@ -543,22 +561,24 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
     @staticmethod
     def _header_lines(request: HTTPRequest) -> list[bytes]:
         """The request's headers as libcurl takes them (latin-1 encoded lines)."""
-        lines: list[str] = []
+        lines: list[bytes] = []
         names = set()
         for name, value in request.headers.get_all():
-            if any(c in name or c in value for c in "\r\n\0"):
+            # "Name:" would remove the header; "Name;" sends it empty.
+            line = (f"{name}: {value}" if value else f"{name};").encode("latin-1")
+            # A CR or LF would let a value inject headers of its own.
+            if CR_OR_LF_RE.search(line) or b"\0" in line:
                 raise ValueError(f"Invalid header {name!r}: {value!r}")
             names.add(name.lower())
-            # "Name:" would remove the header; "Name;" sends it empty.
-            lines.append(f"{name}: {value}" if value else f"{name};")
+            lines.append(line)
         if "expect" not in names:
             # libcurl adds "Expect: 100-continue" to large uploads on its own;
             # send it only when the request asks for it.
-            lines.append("Expect: 100-continue" if request.expect_100_continue else "Expect:")
+            lines.append(b"Expect: 100-continue" if request.expect_100_continue else b"Expect:")
         if "pragma" not in names:
             # Older libcurl adds "Pragma: no-cache" when going through a proxy.
-            lines.append("Pragma:")
-        return [line.encode("latin-1") for line in lines]
+            lines.append(b"Pragma:")
+        return lines
 
     @staticmethod
     def _setup_proxy(curl: Any, request: HTTPRequest) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -37,6 +38,7 @@ from tornado._http1 import (
     HTTP1ProtocolError,
 )
 from tornado.httputil import (
+    _ABNF,
     HTTPConnection,
     HTTPHeaders,
     HTTPInputError,
@@ -54,6 +56,53 @@ __all__ = [
     "HTTP1ConnectionParameters",
     "HTTP1ServerConnection",
 ]
+
+#: A compiled regex (`str`) of one or more decimal digits, ``[0-9]+``:
+#: what `parse_int` accepts, with no sign, spaces or underscores.
+DIGITS = _ABNF.digits
+#: A compiled regex (`str`) of one or more hexadecimal digits, either case:
+#: what `parse_hex_int` accepts, with no ``0x``, sign, spaces or underscores.
+HEXDIGITS = _ABNF.hexdigits
+#: A compiled regex (`bytes`) matching a CR or an LF, the characters that
+#: must never reach a header line from a value (header injection).
+CR_OR_LF_RE = re.compile(b"[\r\n]")
+
+
+def parse_int(s: str) -> int:
+    """Parse a non-negative decimal integer that is nothing but digits.
+
+    Stricter than `int`: signs, surrounding whitespace, underscores and
+    non-ASCII digits raise `ValueError`, so that a length on the wire
+    means the same to every parser that reads it.
+    """
+    if DIGITS.fullmatch(s) is None:
+        raise ValueError(f"not a non-negative decimal integer: {s!r}")
+    return int(s)
+
+
+def parse_hex_int(s: str) -> int:
+    """Parse a non-negative hexadecimal integer that is nothing but hex
+    digits (as a chunk size is written).
+
+    Raises `ValueError` for a ``0x`` prefix, a sign, whitespace,
+    underscores or any other character.
+    """
+    if HEXDIGITS.fullmatch(s) is None:
+        raise ValueError(f"not a non-negative hexadecimal integer: {s!r}")
+    return int(s, 16)
+
+
+def is_transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
+    """Whether ``headers`` say ``Transfer-Encoding: chunked``; False if
+    they have no ``Transfer-Encoding``.
+
+    Raises `~tornado.httputil.HTTPInputError` if ``Content-Length`` is
+    present too, or for any other transfer coding: both would let a proxy
+    and a server disagree on where the message ends.  This is the check
+    the connections themselves make.
+    """
+    return _http1.transfer_encoding_chunked(headers)
+
 
 _DEFAULT_CHUNK_SIZE = 65536
 _DEFAULT_MAX_HEADER_SIZE = 65536

@@ -22,18 +22,23 @@ import collections.abc
 import dataclasses
 import datetime
 import email.utils
+import functools
 import http.client
 import http.cookies
 import re
+import sys
 import time
 import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from ssl import SSLError
-from typing import Any, AnyStr, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, AnyStr, NamedTuple, overload
 
 from tornado.escape import native_str, utf8
 from tornado.util import ObjectDict
+
+if TYPE_CHECKING:
+    import unittest
 
 __all__ = [
     "HTTPConnection",
@@ -200,6 +205,32 @@ class _ABNF:
     reason_phrase = re.compile(r"[\t\x20-\x7e\x80-\xff]+")
     status_line = re.compile(
         f"({http1_version.pattern}) ({status_code.pattern}) ({reason_phrase.pattern})?"
+    )
+    # What a client accepts as a status line: servers that drop the space
+    # before an empty reason phrase are common enough to be read.
+    lenient_status_line = re.compile(
+        f"({http1_version.pattern}) ({status_code.pattern})(?: ({padded_field_value.pattern}))?"
+    )
+
+    # RFC 5234 appendix B.1: 1*DIGIT and 1*HEXDIG, the numbers of
+    # Content-Length (RFC 9110 8.6) and chunk-size (RFC 9112 7.1).  No sign,
+    # spaces, underscores or "0x", all of which `int` alone would take.
+    digits = re.compile("[0-9]+")
+    hexdigits = re.compile("[0-9A-Fa-f]+")
+
+    # The Host header as the server reads it: uri-host [":" port] (RFC 9110
+    # 7.2), with any hex digits, colons and dots inside the brackets of an
+    # IP literal; no spaces, slashes, "@" or controls.
+    host_header = re.compile(rf"(?:\[[0-9A-Za-z:.]+\]|[{_unreserved}{_sub_delims}%]*)(?::{_port})?")
+
+    # RFC 9110 5.6.4 quoted-string and RFC 9112 7.1.1 chunk-ext:
+    # *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] ).
+    quoted_string = re.compile(
+        r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+    )
+    chunk_ext = re.compile(
+        rf"(?:[ \t]*;[ \t]*{token.pattern}"
+        rf"(?:[ \t]*=[ \t]*(?:{token.pattern}|{quoted_string.pattern}))?)*"
     )
 
 
@@ -441,9 +472,12 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         self._lists[key] = [value]
         self._joined[key] = value
 
-    def __eq__(self, other: object) -> bool:
-        """Equal to another mapping with the same headers, names compared
-        case-insensitively (``HTTPHeaders({"Foo": "bar"}) == {"foo": "bar"}``)."""
+    def _equal(self, other: object) -> bool:
+        # Equal to another mapping with the same (joined) headers, as
+        # Mapping's equality, except that a plain mapping's names compare in
+        # any case: ``HTTPHeaders({"Foo": "bar"}) == {"foo": "bar"}``.
+        # `tornado.httpclient.HTTPRequest.headers` hands back an HTTPHeaders
+        # built from the caller's dict, and code compares it with that dict.
         if isinstance(other, HTTPHeaders):
             return dict(self.items()) == dict(other.items())
         if isinstance(other, Mapping):
@@ -452,8 +486,11 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             except (TypeError, AttributeError):
                 return False
             return len(normalized) == len(other) and normalized == dict(self.items())
-        return NotImplemented
+        return NotImplemented  # type: ignore[no-any-return]
 
+    # A method descriptor rather than a def, so that the public surface
+    # stays upstream's (whose HTTPHeaders has Mapping's __eq__ only).
+    __eq__ = functools.partialmethod(_equal)
     __hash__ = None  # type: ignore[assignment]
 
     def __getitem__(self, name: str) -> str:
@@ -496,9 +533,6 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         return "".join(f"{name}: {value}\n" for name, value in self.get_all())
 
     __unicode__ = __str__
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({ {name: self[name] for name in self._joined}!r})"
 
 
 def _headers_from_trusted_lines(lines: Iterable[str]) -> HTTPHeaders:
@@ -652,6 +686,10 @@ class HTTPServerRequest:
         """Build a request from its parts; see the class docstring."""
         if start_line is not None:
             method, uri, version = start_line
+        if uri is None:
+            # Requests built by hand (in tests, say) without a target are
+            # for the root, so path, query and full_url() still make sense.
+            uri = "/"
         self.method = method
         self.uri = uri
         self.version = version
@@ -669,12 +707,9 @@ class HTTPServerRequest:
         self._start_time = time.time()
         self._finish_time: float | None = None
         self._body_future = None
-        if uri is not None:
-            self.path, _, self.query = uri.partition("?")
+        self.path, _, self.query = uri.partition("?")
         self.query_arguments: dict[str, list[bytes]] = (
-            _parse_query(self.query, _default_config.urlencoded.max_arguments)
-            if uri is not None and self.query
-            else {}
+            _parse_query(self.query, _default_config.urlencoded.max_arguments) if self.query else {}
         )
         # A shallow copy per list: arguments gains body values later, and
         # query_arguments must not see them.
@@ -708,10 +743,6 @@ class HTTPServerRequest:
         once it is finished."""
         end = self._finish_time if self._finish_time is not None else time.time()
         return end - self._start_time
-
-    def supports_http_1_1(self) -> bool:
-        """Whether the request was made with HTTP/1.1."""
-        return self.version == "HTTP/1.1"
 
     def get_ssl_certificate(self, binary_form: bool = False) -> dict[str, Any] | bytes | None:
         """Return the client's TLS certificate, or None.
@@ -1325,3 +1356,11 @@ def parse_cookie(cookie: str) -> dict[str, str]:
         if name or value:
             result[name] = _unquote_cookie(value)
     return result
+
+
+def doctests() -> unittest.TestSuite:
+    """Return a `unittest` suite of the doctest examples in this module's
+    docstrings (``HTTPHeaders``, ``url_concat``, the start-line parsers...)."""
+    import doctest
+
+    return doctest.DocTestSuite(sys.modules[__name__])

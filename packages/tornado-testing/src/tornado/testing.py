@@ -862,8 +862,11 @@ class ExpectLog(logging.Filter):
     such a block emits a `DeprecationWarning` on exit when every match was
     below ``WARNING``.
 
-    Attributes: `matched`, the number of swallowed records; `logged_stack`,
-    True when any record seen carried a traceback.
+    Attributes: `matched`, the number of swallowed records;
+    `deprecated_level_matched`, how many of them were below ``WARNING``
+    with no ``level`` given; `orig_level`, the logger's level before the
+    block lowered it (None if it did not); `logged_stack`, True when any
+    record seen carried a traceback.
 
     Usage::
 
@@ -892,8 +895,12 @@ class ExpectLog(logging.Filter):
         self.matched = 0
         #: True once any record seen by this filter carried exception info.
         self.logged_stack = False
-        self._matched_below_warning = 0
-        self._saved_level: int | None = None
+        #: How many of the matched records were below ``WARNING`` while no
+        #: ``level`` was given (the deprecated way of matching them).
+        self.deprecated_level_matched = 0
+        #: The logger's own level before the block lowered it to ``level``
+        #: (restored on exit); None if the block did not change it.
+        self.orig_level: int | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Swallow (return False for) a matching record; let others through."""
@@ -913,14 +920,14 @@ class ExpectLog(logging.Filter):
         if self.level is None and record.levelno < logging.WARNING:
             # Warning from inside the logging machinery would be swallowed
             # (or misattributed); remember it for __exit__ instead.
-            self._matched_below_warning += 1
+            self.deprecated_level_matched += 1
         self.matched += 1
         return False
 
     def __enter__(self) -> ExpectLog:
         """Start watching the logger; return self."""
         if self.level is not None and self.level < self.logger.getEffectiveLevel():
-            self._saved_level = self.logger.level
+            self.orig_level = self.logger.level
             self.logger.setLevel(self.level)
         # First in line: a swallowed record must not reach the filter that
         # turns logged callback errors into test failures.
@@ -936,14 +943,13 @@ class ExpectLog(logging.Filter):
     ) -> None:
         """Stop watching; raise `Exception` if a required message never came."""
         self.logger.removeFilter(self)
-        if self._saved_level is not None:
-            self.logger.setLevel(self._saved_level)
-            self._saved_level = None
+        if self.orig_level is not None:
+            self.logger.setLevel(self.orig_level)
         if typ is not None or not self.required:
             return
         if not self.matched:
             raise Exception(f"did not get expected log message matching {self.regex.pattern!r}")
-        if self._matched_below_warning >= self.matched:
+        if self.deprecated_level_matched >= self.matched:
             warnings.warn(
                 "ExpectLog matched messages below WARNING without a level argument",
                 DeprecationWarning,

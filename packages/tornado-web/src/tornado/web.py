@@ -58,8 +58,9 @@ import time
 import traceback
 import types
 import urllib.parse
+import weakref
 import zlib
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from urllib.parse import urlencode
 
@@ -109,6 +110,7 @@ __all__ = [
     "create_signed_value",
     "decode_signed_value",
     "get_signature_key_version",
+    "is_absolute",
     "removeslash",
     "stream_request_body",
     "url",
@@ -196,6 +198,20 @@ _COOKIE_VALUE_UNSAFE_RE = re.compile(r"[\x00-\x1f\x7f]")
 _ETAG_LIST_RE = re.compile(rb'\*|(?:W/)?"[^"]*"')
 
 
+# Handler class -> whether a class after RequestHandler in its MRO (a mixin)
+# defines __init__, which RequestHandler.__init__ must then call.
+_COOPERATIVE_INIT: dict[type, bool] = {}
+
+
+def _has_init_after_request_handler(cls: type) -> bool:
+    mro = cls.__mro__
+    return any(
+        "__init__" in vars(base)
+        for base in mro[mro.index(RequestHandler) + 1 :]
+        if base is not object
+    )
+
+
 class RequestHandler:
     """Base class for HTTP request handlers.
 
@@ -230,7 +246,6 @@ class RequestHandler:
     _active_modules: dict[str, UIModule]
     _new_cookie: dict[str, http.cookies.Morsel[str]]
     _headers: httputil.HTTPHeaders
-    _ui: ObjectDict
     _locale: Locale
     _current_user: Any
     _xsrf_token: bytes
@@ -241,6 +256,15 @@ class RequestHandler:
     ) -> None:
         """Called by the application for each request; override `initialize`
         (which receives ``kwargs``) rather than this."""
+        # Cooperative: mixins listed after RequestHandler get their
+        # __init__ called (with no arguments), as in Tornado.  Most handler
+        # classes have none, and skip the call (object.__init__ does nothing).
+        cls = type(self)
+        cooperative = _COOPERATIVE_INIT.get(cls)
+        if cooperative is None:
+            cooperative = _COOPERATIVE_INIT[cls] = _has_init_after_request_handler(cls)
+        if cooperative:
+            super().__init__()
         self.application = application
         self.request = request
         self._headers_written = False
@@ -249,6 +273,11 @@ class RequestHandler:
         self._transforms: list[OutputTransform] = []
         self.path_args = []
         self.path_kwargs = {}
+        # The UI methods and modules for templates; filled on first use
+        # (see _HandlerUI: built here, inline, as cheaply as it gets).
+        ui = _HandlerUI()
+        _set_handler_ref(ui, weakref.ref(self))
+        self.ui: ObjectDict = ui
         self.clear()
         connection = request.connection
         self._close_notified = False
@@ -264,32 +293,21 @@ class RequestHandler:
             self._close_notified = True
             self.on_connection_close()
 
-    def initialize(self, **kwargs: Any) -> None:
-        """Hook for subclass initialisation; receives the URL spec's keyword
-        arguments (the third item of a handler tuple)."""
+    def _initialize(self) -> None:
+        """Hook for subclass initialisation, called at the end of the
+        constructor with the URL spec's keyword arguments (the third item
+        of a handler tuple): a subclass declares them as parameters, as in
+        ``def initialize(self, database): self.database = database``.
+        The base takes none."""
+
+    # Typed as taking anything, so that subclasses may declare whatever
+    # parameters their URL specs pass.
+    initialize: Callable[..., None] = _initialize
 
     @property
     def settings(self) -> dict[str, Any]:
         """The application's settings (``self.application.settings``)."""
         return self.application.settings
-
-    @property
-    def ui(self) -> ObjectDict:
-        """The UI methods and modules available to templates, bound to this
-        handler (``ui.modules.Name(...)`` renders a module)."""
-        try:
-            return self._ui
-        except AttributeError:
-            pass
-        # Built on first use: most requests never render a template.
-        ui = ObjectDict(
-            (name, self._ui_method(method)) for name, method in self.application.ui_methods.items()
-        )
-        modules = _UIModuleNamespace(self, self.application.ui_modules)
-        ui["_tt_modules"] = modules
-        ui["modules"] = modules
-        self._ui = ui
-        return ui
 
     def _unimplemented_method(self, *args: str, **kwargs: str) -> None:
         raise HTTPError(405)
@@ -495,16 +513,16 @@ class RequestHandler:
         httponly: bool = False,
         secure: bool = False,
         samesite: str | None = None,
-        partitioned: bool = False,
         **kwargs: Any,
     ) -> None:
         """Set a cookie in the response.
 
         ``expires`` (a timestamp, time tuple or datetime) or ``expires_days``
         (from now) set the expiry, ``max_age`` the ``Max-Age`` in seconds;
-        ``httponly``, ``secure``, ``samesite`` (``"Strict"``, ``"Lax"``,
-        ``"None"``) and ``partitioned`` set the corresponding attributes.
-        Other keyword arguments are set as attributes by name (deprecated).
+        ``httponly``, ``secure`` and ``samesite`` (``"Strict"``, ``"Lax"``,
+        ``"None"``) set the corresponding attributes.  Other keyword
+        arguments are set as attributes by name: ``partitioned=True`` adds
+        ``Partitioned`` (CHIPS); the others are deprecated.
         Raises `http.cookies.CookieError` for a name with whitespace, control
         characters or ``;,=`` and for unknown attributes, `ValueError` for a
         value with control characters or a ``max_age`` that is not an int.
@@ -542,14 +560,12 @@ class RequestHandler:
             morsel["secure"] = True
         if samesite:
             morsel["samesite"] = samesite
-        if partitioned:
-            morsel["partitioned"] = True
         for key, attr in kwargs.items():
             if isinstance(attr, str) and _COOKIE_ATTR_UNSAFE_RE.search(attr):
                 raise http.cookies.CookieError("Invalid cookie attribute %s %r" % (key, attr))
             if key == "max_age":
                 key = "max-age"
-            if key in ("httponly", "secure") and not attr:
+            if key in ("httponly", "secure", "partitioned") and not attr:
                 continue
             morsel[key] = attr
         # A later set_cookie of the same name replaces the earlier one.
@@ -760,7 +776,7 @@ class RequestHandler:
         urls: list[str] = []
         seen: set[str] = set()
         for path in paths:
-            if not path.startswith(("/", "http:", "https:")):
+            if not is_absolute(path):
                 path = self.static_url(path)
             if path not in seen:
                 seen.add(path)
@@ -837,7 +853,14 @@ class RequestHandler:
             "xsrf_form_html": self.xsrf_form_html,
             "reverse_url": self.reverse_url,
         }
-        namespace.update(self.ui)
+        ui = self.ui
+        if isinstance(ui, _HandlerUI):
+            # Its entries, read straight from the dict (update() would go
+            # through the overridden keys() and __getitem__ per entry).
+            ui._fill()
+            namespace.update(dict.items(ui))
+        else:
+            namespace.update(ui)
         return namespace
 
     def create_template_loader(self, template_path: str) -> BaseLoader:
@@ -954,7 +977,9 @@ class RequestHandler:
     def _break_cycles(self) -> None:
         # UI modules point back at the handler; drop them so the handler and
         # request are freed without waiting for the cycle collector.
-        self.__dict__.pop("_ui", None)
+        ui = self.ui
+        if type(ui) is _HandlerUI and ui._filled is not None:
+            ui._release()
         self.__dict__.pop("_active_modules", None)
 
     def detach(self) -> Any:
@@ -1507,6 +1532,14 @@ _STAGE_METHOD = 3
 _RequestHandlerType = TypeVar("_RequestHandlerType", bound=type[RequestHandler])
 
 
+def is_absolute(path: str) -> bool:
+    """Whether ``path`` is already a URL to link to as it is: it starts
+    with ``/``, ``http:`` or ``https:``.  `RequestHandler.render` links
+    the JavaScript and CSS files of UI modules that way and passes other
+    paths through `RequestHandler.static_url`."""
+    return path.startswith(("/", "http:", "https:"))
+
+
 def stream_request_body(cls: _RequestHandlerType) -> _RequestHandlerType:
     """Class decorator: hand the request body to `RequestHandler.data_received`
     in pieces instead of buffering it.
@@ -1939,10 +1972,15 @@ class HTTPError(Exception):
 
     @property
     def log_message(self) -> str | None:
-        """The log message as given: a %-format string when ``args`` were given.
+        """The log message as a %-format string for ``args``: as given when
+        there are ``args``; without them, with every ``%`` doubled, so that
+        ``log_message % args`` (as code that formats it itself does) gives
+        back the message as given instead of failing.
 
         Use `get_message` for the message with the arguments filled in.
         """
+        if self._log_message and not self.args:
+            return self._log_message.replace("%", "%%")
         return self._log_message
 
     @log_message.setter
@@ -1986,7 +2024,7 @@ class ErrorHandler(RequestHandler):
     """Answers every request with ``status_code`` (the default 404
     handler)."""
 
-    def initialize(self, status_code: int) -> None:  # type: ignore[override]
+    def initialize(self, status_code: int) -> None:
         """Remember the status to send."""
         self.set_status(status_code)
 
@@ -2046,7 +2084,7 @@ class RedirectHandler(RequestHandler):
     over 302.
     """
 
-    def initialize(self, url: str, permanent: bool = True) -> None:  # type: ignore[override]
+    def initialize(self, url: str, permanent: bool = True) -> None:
         """Remember the target and the kind of redirect."""
         self._url = url
         self._permanent = permanent
@@ -2088,9 +2126,7 @@ class FallbackHandler(RequestHandler):
     `tornado.wsgi.WSGIContainer` (``fallback``), to mix it with Tornado
     handlers in one application."""
 
-    def initialize(  # type: ignore[override]
-        self, fallback: Callable[[httputil.HTTPServerRequest], None]
-    ) -> None:
+    def initialize(self, fallback: Callable[[httputil.HTTPServerRequest], None]) -> None:
         """Remember the callable."""
         self.fallback = fallback
 
@@ -2132,7 +2168,7 @@ class StaticFileHandler(RequestHandler):
     modified: datetime.datetime | None
     _stat_result: os.stat_result
 
-    def initialize(  # type: ignore[override]
+    def initialize(
         self,
         path: str,
         default_filename: str | None = None,
@@ -2415,15 +2451,23 @@ class StaticFileHandler(RequestHandler):
 
     @classmethod
     def get_version(cls, settings: dict[str, Any], path: str) -> str | None:
-        """Return the (cached) version string of ``path`` under the
-        ``static_path`` setting, or None (logged) if it is not a regular file
-        or is larger than `MAX_VERSION_CONTENT_SIZE`.
+        """Return the (cached) version string of ``path``, or None (logged)
+        if it cannot be read (with the default `get_content`: if it is not
+        a regular file or is larger than `MAX_VERSION_CONTENT_SIZE`).
 
-        Raises `HTTPError` 403 for a path that leads out of ``static_path``;
-        a symbolic link out of it gets None (logged) and is never read.
+        The file is the one `get_absolute_path` makes of the
+        ``static_path`` setting and ``path``; a subclass that overrides
+        that method may give ``static_path`` any value it understands (a
+        list of folders, say).  With the default `get_absolute_path`, a
+        ``path`` that leads out of ``static_path`` raises `HTTPError` 403
+        and a symbolic link out of it gets None (logged) and is never read.
         """
         root = settings["static_path"]
         abs_path = cls.get_absolute_path(root, path)
+        if cls.get_absolute_path.__func__ is not StaticFileHandler.get_absolute_path.__func__:  # type: ignore[attr-defined]
+            # The subclass maps paths its own way: what static_path means,
+            # and so what is inside it, is its business.
+            return cls._get_cached_version(abs_path)
         if not _is_within(root, abs_path, resolve=False):
             raise HTTPError(403, "%s is not in root static directory", path)
         return cls._get_cached_version(abs_path, root)
@@ -2717,6 +2761,137 @@ class TemplateModule(UIModule):
     def html_body(self) -> str:
         """The declared body HTML."""
         return "".join(self._get_resources("html_body"))
+
+
+class _HandlerUI(ObjectDict):
+    """`RequestHandler.ui`: the application's UI methods bound to one
+    handler, and ``modules`` (also ``_tt_modules``, the name templates use)
+    to render its UI modules.
+
+    The same mapping Tornado builds in every handler's constructor, except
+    that it fills itself on first use: most requests render no template.
+    Until then it refers to the handler only weakly, so an unused one makes
+    no reference cycle; `_release` undoes the filling when the request is
+    finished (entries the application set itself stay).
+    """
+
+    __slots__ = ("_handler_ref",)
+
+    #: The entries filled in, or None before the first use.  (A class
+    #: default, so that a new mapping costs one slot store, not two.)
+    _filled: dict[str, Any] | None = None
+
+    def _fill(self) -> None:
+        if self._filled is not None:
+            return
+        filled: dict[str, Any] = {}
+        handler = self._handler_ref()
+        if handler is not None:
+            application = handler.application
+            for name, method in application.ui_methods.items():
+                filled[name] = handler._ui_method(method)
+            modules = _UIModuleNamespace(handler, application.ui_modules)
+            filled["_tt_modules"] = modules
+            filled["modules"] = modules
+        object.__setattr__(self, "_filled", filled)
+        if dict.__len__(self):
+            for name, value in filled.items():
+                # What the application set before first use wins, as it
+                # would have replaced an entry of an eagerly built mapping.
+                dict.setdefault(self, name, value)
+        else:
+            dict.update(self, filled)
+
+    def _release(self) -> None:
+        filled = self._filled
+        if filled is None:
+            return
+        for name, value in filled.items():
+            if dict.get(self, name) is value:
+                dict.__delitem__(self, name)
+        object.__setattr__(self, "_filled", None)
+
+    # Every reading (and every change that a later filling could undo)
+    # fills first; plain assignment needs not.
+
+    def __getitem__(self, key: str) -> Any:
+        self._fill()
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        self._fill()
+        return dict.__contains__(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._fill()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._fill()
+        return dict.__len__(self)
+
+    def __repr__(self) -> str:
+        self._fill()
+        return dict.__repr__(self)
+
+    def __eq__(self, other: object) -> bool:
+        self._fill()
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        self._fill()
+        return dict.__ne__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __delitem__(self, key: str) -> None:
+        self._fill()
+        dict.__delitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._fill()
+        return dict.get(self, key, default)
+
+    def keys(self) -> Any:
+        self._fill()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._fill()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._fill()
+        return dict.items(self)
+
+    def copy(self) -> ObjectDict:
+        self._fill()
+        return ObjectDict(dict.items(self))
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self._fill()
+        return dict.pop(self, key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        self._fill()
+        return dict.popitem(self)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self._fill()
+        return dict.setdefault(self, key, default)
+
+    def clear(self) -> None:
+        self._fill()
+        dict.clear(self)
+
+    def __reduce__(self) -> Any:
+        self._fill()
+        return (ObjectDict, (dict(dict.items(self)),))
+
+
+# Stores a new _HandlerUI's handler reference through the slot's descriptor,
+# past ObjectDict's __setattr__ (which would make it a key).
+_set_handler_ref = _HandlerUI._handler_ref.__set__  # type: ignore[attr-defined]
 
 
 class _UIModuleNamespace:

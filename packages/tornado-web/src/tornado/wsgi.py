@@ -35,7 +35,7 @@ __all__ = ["WSGIContainer"]
 
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 _StartResponse = Callable[..., Callable[[bytes], Any]]
-WSGIAppType = Callable[[dict[str, Any], _StartResponse], Iterable[bytes]]
+_WSGIAppType = Callable[[dict[str, Any], _StartResponse], Iterable[bytes]]
 
 _END = object()
 
@@ -60,7 +60,7 @@ class WSGIContainer:
 
     def __init__(
         self,
-        wsgi_application: WSGIAppType,
+        wsgi_application: _WSGIAppType,
         executor: concurrent.futures.Executor | None = None,
     ) -> None:
         """Wrap ``wsgi_application``."""
