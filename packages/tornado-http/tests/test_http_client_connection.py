@@ -74,3 +74,12 @@ async def test_original_request_only_on_redirect_copies(serve: Any) -> None:
         assert not hasattr(request, "original_request")
     finally:
         client.close()
+
+
+def test_request_keeps_the_callers_header_mapping() -> None:
+    # Tornado's contract: HTTPRequest.headers is the HTTPHeaders or dict given.
+    given = {"foo": "bar"}
+    request = HTTPRequest("http://127.0.0.1/", headers=given)
+    assert request.headers is given
+    assert request.headers == {"foo": "bar"}
+    assert isinstance(HTTPRequest("http://127.0.0.1/").headers, HTTPHeaders)

@@ -409,18 +409,20 @@ class HTTPRequest:
 
     @property
     def headers(self) -> HTTPHeaders:
-        """The request headers (an `~tornado.httputil.HTTPHeaders`;
-        assigning a dict or None converts it)."""
+        """The request headers: the `~tornado.httputil.HTTPHeaders` or dict
+        given (an empty `~tornado.httputil.HTTPHeaders` for None).
+
+        The mapping is kept as given, so a caller reads back what it set;
+        `AsyncHTTPClient.fetch` works on an `~tornado.httputil.HTTPHeaders`
+        copy of it.
+        """
         return self._headers
 
     @headers.setter
     def headers(self, value: HTTPHeaders | dict[str, str] | None) -> None:
-        if value is None:
-            self._headers = HTTPHeaders()
-        elif isinstance(value, HTTPHeaders):
-            self._headers = value
-        else:
-            self._headers = HTTPHeaders(value)
+        # A dict is stored as it is (Tornado's contract: "HTTPHeaders or
+        # dict"); every client converts before it reads names case-blind.
+        self._headers = HTTPHeaders() if value is None else value  # type: ignore[assignment]
 
     @property
     def body(self) -> bytes:

@@ -22,7 +22,6 @@ import collections.abc
 import dataclasses
 import datetime
 import email.utils
-import functools
 import http.client
 import http.cookies
 import re
@@ -472,25 +471,6 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         self._lists[key] = [value]
         self._joined[key] = value
 
-    def _equal(self, other: object) -> bool:
-        # Equal to another mapping with the same (joined) headers, as
-        # Mapping's equality, except that a plain mapping's names compare in
-        # any case: ``HTTPHeaders({"Foo": "bar"}) == {"foo": "bar"}``.
-        # `tornado.httpclient.HTTPRequest.headers` hands back an HTTPHeaders
-        # built from the caller's dict, and code compares it with that dict.
-        if isinstance(other, HTTPHeaders):
-            return dict(self.items()) == dict(other.items())
-        if isinstance(other, Mapping):
-            try:
-                normalized = {_normalize_header(name): value for name, value in other.items()}
-            except (TypeError, AttributeError):
-                return False
-            return len(normalized) == len(other) and normalized == dict(self.items())
-        return NotImplemented  # type: ignore[no-any-return]
-
-    # A method descriptor rather than a def, so that the public surface
-    # stays upstream's (whose HTTPHeaders has Mapping's __eq__ only).
-    __eq__ = functools.partialmethod(_equal)
     __hash__ = None  # type: ignore[assignment]
 
     def __getitem__(self, name: str) -> str:
