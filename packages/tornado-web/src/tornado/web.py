@@ -80,7 +80,11 @@ from tornado.routing import (
     URLSpec,
     _RuleList,
 )
-from tornado.util import ObjectDict
+
+# The one XOR mask (also WebSocket framing's); the xsrf token is masked with
+# it so the token in a page differs on every render (BREACH).  A documented
+# internal of tornado-core (its README).
+from tornado.util import ObjectDict, _websocket_mask
 
 if TYPE_CHECKING:
     from tornado.httpserver import HTTPServer
@@ -151,15 +155,6 @@ def _date_header() -> str:
         _date_header_value = email.utils.formatdate(now, usegmt=True)
         _date_header_second = second
     return _date_header_value
-
-
-def _xor_mask(mask: bytes, data: bytes) -> bytes:
-    """XOR ``data`` with the 4-byte ``mask`` repeated (masks xsrf tokens so
-    the token in a page differs on every render, defeating BREACH)."""
-    repeated = (mask * (len(data) // 4 + 1))[: len(data)]
-    return (int.from_bytes(data, "big") ^ int.from_bytes(repeated, "big")).to_bytes(
-        len(data), "big"
-    )
 
 
 # Tasks started for handlers that await; asyncio keeps only weak
@@ -1145,7 +1140,7 @@ class RequestHandler:
                 [
                     b"2",
                     binascii.b2a_hex(mask),
-                    binascii.b2a_hex(_xor_mask(mask, token)),
+                    binascii.b2a_hex(_websocket_mask(mask, token)),
                     utf8(str(int(timestamp))),
                 ]
             )
@@ -1186,7 +1181,7 @@ class RequestHandler:
                 mask = binascii.a2b_hex(utf8(mask_hex))
                 if len(mask) != 4:
                     return None, None, None
-                token = _xor_mask(mask, binascii.a2b_hex(utf8(masked_hex)))
+                token = _websocket_mask(mask, binascii.a2b_hex(utf8(masked_hex)))
                 return 2, token, int(timestamp_text)
             if "|" in cookie:
                 return None, None, None
