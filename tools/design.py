@@ -38,12 +38,12 @@ DESIGN_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Modules that import a third-party package their distribution does not
-#: require: an optional extra's, or pytest for the plugin pytest itself loads.
 #: Public top-level modules that ``tornado.__all__`` leaves out, as upstream's
 #: does: ``speedups`` is an optional accelerator, not an API module.
 NOT_IN_NAMESPACE_ALL: frozenset[str] = frozenset({"speedups"})
 
+#: Modules that import a third-party package their distribution does not
+#: require: an optional extra's, or pytest for the plugin pytest itself loads.
 OPTIONAL_EXTRA_MODULES: dict[str, str] = {
     "tornado.platform.caresresolver": "cares",
     "tornado.platform.twisted": "twisted",
