@@ -27,7 +27,6 @@ import functools
 import inspect
 import io
 import logging
-import re
 import time
 import unicodedata
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from typing import Any
 import pycurl  # type: ignore[import-untyped]
 
 from tornado import gen
+from tornado._abnf import ABNF
 from tornado.escape import native_str, utf8
 from tornado.httpclient import (
     AsyncHTTPClient,
@@ -43,7 +43,7 @@ from tornado.httpclient import (
     HTTPRequest,
     HTTPResponse,
 )
-from tornado.httputil import HTTPHeaders, HTTPInputError, parse_response_start_line
+from tornado.httputil import HTTPHeaders, HTTPInputError, _parse_client_status_line
 from tornado.ioloop import IOLoop
 from tornado.log import app_log, gen_log
 
@@ -61,7 +61,7 @@ _DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024
 
 #: A compiled regex (`bytes`) matching a CR or an LF: no request header line
 #: handed to libcurl may contain one (header injection).
-CR_OR_LF_RE = re.compile(b"[\r\n]")
+CR_OR_LF_RE = ABNF.cr_or_lf
 
 # The User-Agent sent when a request names none (what upstream sends).
 _CURL_USER_AGENT = "Mozilla/5.0 (compatible; pycurl)"
@@ -117,6 +117,8 @@ class _Transfer:
         self.start_ioloop_time = start_ioloop_time
         self.headers = HTTPHeaders()
         self.reason: str | None = None
+        # Whether libcurl handed over the first status line yet.
+        self.status_line_seen = False
         self.buffer: io.BytesIO | None = None
         # An error raised by one of our callbacks inside libcurl; it aborts
         # the transfer and becomes the response's error.
@@ -665,14 +667,13 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         if header_callback is not None:
             self.io_loop.add_callback(header_callback, header_line)
         stripped = header_line.rstrip("\r\n")
-        if header_line.startswith("HTTP/"):
-            # A new response (after a 1xx or a followed redirect): start over.
+        # The first line, and a line starting with "HTTP/" (which no field
+        # name can: "/" is not a tchar), is a status line: of a new response
+        # after a 1xx, a followed redirect or a proxy's CONNECT answer.
+        if not transfer.status_line_seen or header_line[:5].upper() == "HTTP/":
+            transfer.status_line_seen = True
             transfer.headers = HTTPHeaders()
-            try:
-                transfer.reason = parse_response_start_line(stripped).reason
-            except HTTPInputError:
-                transfer.reason = None  # e.g. "HTTP/2 200": no reason phrase
-            return None
+            return self._status_line_received(transfer, stripped)
         if not stripped:
             return None
         try:
@@ -680,6 +681,25 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         except HTTPInputError as e:
             transfer.callback_error = CurlError(
                 pycurl.E_WRITE_ERROR, f"Invalid response header line: {e}"
+            )
+            return 0  # anything but the line's length aborts the transfer
+        return None
+
+    @staticmethod
+    def _status_line_received(transfer: _Transfer, line: str) -> int | None:
+        """Check a status line libcurl accepted against our clients' one
+        rule; abort the transfer (return 0) if it breaks it."""
+        if ABNF.libcurl_h2_status_line.fullmatch(line):
+            transfer.reason = None  # HTTP/2 and HTTP/3 have no reason phrase
+            return None
+        try:
+            transfer.reason = _parse_client_status_line(line).reason
+        except HTTPInputError as e:
+            # libcurl reads more than our clients do ("HTTP/1.1 200OK",
+            # controls in the reason...): refused here as simple_httpclient
+            # refuses it, with the errno libcurl gives the lines it refuses.
+            transfer.callback_error = CurlError(
+                pycurl.E_UNSUPPORTED_PROTOCOL, f"Invalid HTTP response: {e}"
             )
             return 0  # anything but the line's length aborts the transfer
         return None

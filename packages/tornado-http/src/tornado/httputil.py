@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from ssl import SSLError
 from typing import TYPE_CHECKING, Any, AnyStr, NamedTuple, overload
 
+from tornado._abnf import ABNF as _ABNF
 from tornado.escape import native_str, utf8
 from tornado.util import ObjectDict
 
@@ -92,25 +93,8 @@ class HTTPOutputError(Exception):
 
 
 # ---------------------------------------------------------------------------
-# Grammar.
-
-
-def _ipv6_address() -> str:
-    """RFC 3986 section 3.2.2 ``IPv6address``: eight 16-bit pieces, where
-    one run of zero pieces may be written as ``::`` and the last two may be
-    an IPv4 address."""
-    h16 = "[0-9A-Fa-f]{1,4}"
-    dec_octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
-    ls32 = rf"(?:{h16}:{h16}|{dec_octet}(?:\.{dec_octet}){{3}})"
-    forms = [f"(?:{h16}:){{6}}{ls32}", f"::(?:{h16}:){{5}}{ls32}"]
-    # The RFC's other alternatives: "[ *n( h16 ":" ) h16 ] "::"" and what
-    # may follow it, for n = 0 to 6 (fewer pieces after "::" as n grows).
-    tails = [f"(?:{h16}:){{4}}{ls32}", f"(?:{h16}:){{3}}{ls32}", f"(?:{h16}:){{2}}{ls32}"]
-    tails += [f"{h16}:{ls32}", ls32, h16, ""]
-    for n, tail in enumerate(tails):
-        forms.append(f"(?:(?:{h16}:){{0,{n}}}{h16})?::{tail}")
-    return "(?:" + "|".join(forms) + ")"
-
+# Grammar: the rules are `tornado._abnf`'s (``_ABNF`` here), the one
+# definition every parser, serialiser and client of this distribution uses.
 
 #: The characters HTTP counts as whitespace around header values (RFC 9110
 #: 5.6.3 OWS: space and tab).  Narrower than `str.strip`'s default, which
@@ -118,126 +102,11 @@ def _ipv6_address() -> str:
 HTTP_WHITESPACE = " \t"
 
 
-class _ABNF:
-    """The HTTP/1.x grammar (RFC 9110 and 9112, URIs from RFC 3986), one
-    compiled `str` regex per rule, for matching with ``fullmatch``.
-
-    This is the one definition of what a valid token, header field or
-    start line is: `HTTPHeaders`, `parse_request_start_line` and
-    `parse_response_start_line` validate against it, and tests generate
-    valid input from it.  Character classes spell out ASCII ranges (never
-    ``\\d`` or ``\\s``, which match other Unicode characters), and text
-    stands for latin-1 decoded bytes, so ``obs-text`` is U+0080 to U+00FF.
-    """
-
-    # RFC 9110 section 5.6.2: tchar, the characters of names and methods.
-    _tchar = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
-    token = re.compile(f"{_tchar}+")
-    # Section 5.5: field-vchar = VCHAR / obs-text; field-content starts and
-    # ends with one, with SP, HTAB and field-vchar between (a field value
-    # carries no surrounding whitespace: that is the field line's OWS).
-    _field_vchar = r"[\x21-\x7e\x80-\xff]"
-    field_name = token
-    field_content = re.compile(rf"{_field_vchar}(?:[\t\x20-\x7e\x80-\xff]*{_field_vchar})?")
-    # field-value = *field-content: field-contents run together, which is
-    # field-content or nothing.
-    field_value = re.compile(f"(?:{field_content.pattern})?")
-    # RFC 9112 section 5: what follows the colon of a field line,
-    # OWS field-value OWS.  That is exactly the strings of field-vchar, SP
-    # and HTAB, which one character class matches without backtracking.
-    padded_field_value = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
-    # field-line = field-name ":" OWS field-value OWS, and field lines
-    # joined with LF (line ends normalised, no empty lines), to check a
-    # whole header block in one match.
-    field_line = re.compile(f"{field_name.pattern}:{padded_field_value.pattern}")
-    field_lines = re.compile(rf"{field_line.pattern}(?:\n{field_line.pattern})*")
-
-    # RFC 3986 pieces of URIs.
-    _unreserved = r"A-Za-z0-9\-._~"
-    _sub_delims = r"!$&'()*+,;="
-    _pct_encoded = "%[0-9A-Fa-f]{2}"
-    _pchar = f"(?:[{_unreserved}{_sub_delims}:@]|{_pct_encoded})"
-    _segment = f"{_pchar}*"
-    _query = f"(?:{_pchar}|[/?])*"
-    _scheme = r"[A-Za-z][A-Za-z0-9+\-.]*"
-    _userinfo = f"(?:[{_unreserved}{_sub_delims}:]|{_pct_encoded})*"
-    _ipvfuture = rf"[vV][0-9A-Fa-f]+\.[{_unreserved}{_sub_delims}:]+"
-    _ip_literal = rf"\[(?:{_ipv6_address()}|{_ipvfuture})\]"
-    # IPv4address is also a reg-name, so reg-name alone covers both.
-    _reg_name = f"(?:[{_unreserved}{_sub_delims}]|{_pct_encoded})*"
-    _host = f"(?:{_ip_literal}|{_reg_name})"
-    _port = "[0-9]*"
-    _authority = f"(?:{_userinfo}@)?{_host}(?::{_port})?"
-    _hier_part = (
-        f"(?://{_authority}(?:/{_segment})*"  # "//" authority path-abempty
-        f"|/(?:{_pchar}+(?:/{_segment})*)?"  # path-absolute
-        f"|{_pchar}+(?:/{_segment})*"  # path-rootless
-        ")?"  # path-empty
-    )
-
-    # RFC 9112 section 3.2: the four forms of request-target.
-    origin_form = re.compile(f"(?:/{_segment})+(?:[?]{_query})?")
-    absolute_form = re.compile(f"{_scheme}:{_hier_part}(?:[?]{_query})?")
-    authority_form = re.compile(f"{_host}:{_port}")
-    asterisk_form = re.compile(r"\*")
-    request_target = re.compile(
-        f"{origin_form.pattern}|{absolute_form.pattern}"
-        f"|{authority_form.pattern}|{asterisk_form.pattern}"
-    )
-    # What the request line actually accepts as its target: any visible
-    # ASCII or obs-text.  RFC 9112 3.2 is ASCII-only and leaves out
-    # characters ("|", "{", "^", raw UTF-8...) that clients send unescaped,
-    # and refusing those would break working applications; spaces and
-    # control characters, which would let a request be misread, still fail.
-    lenient_request_target = re.compile(r"[\x21-\x7e\x80-\xff]+")
-
-    method = token
-    # RFC 9112 section 2.3, HTTP-version = "HTTP/" DIGIT "." DIGIT, held
-    # to major version 1: this module reads HTTP/1.x messages only.
-    http1_version = re.compile(r"HTTP/1\.[0-9]")
-    # Section 3: request-line = method SP request-target SP HTTP-version.
-    request_line = re.compile(
-        f"({method.pattern}) ({lenient_request_target.pattern}) ({http1_version.pattern})"
-    )
-    # Section 4: status-line = HTTP-version SP status-code SP [ reason-phrase ].
-    status_code = re.compile("[0-9]{3}")
-    reason_phrase = re.compile(r"[\t\x20-\x7e\x80-\xff]+")
-    status_line = re.compile(
-        f"({http1_version.pattern}) ({status_code.pattern}) ({reason_phrase.pattern})?"
-    )
-    # What a client accepts as a status line: servers that drop the space
-    # before an empty reason phrase are common enough to be read.
-    lenient_status_line = re.compile(
-        f"({http1_version.pattern}) ({status_code.pattern})(?: ({padded_field_value.pattern}))?"
-    )
-
-    # RFC 5234 appendix B.1: 1*DIGIT and 1*HEXDIG, the numbers of
-    # Content-Length (RFC 9110 8.6) and chunk-size (RFC 9112 7.1).  No sign,
-    # spaces, underscores or "0x", all of which `int` alone would take.
-    digits = re.compile("[0-9]+")
-    hexdigits = re.compile("[0-9A-Fa-f]+")
-
-    # The Host header as the server reads it: uri-host [":" port] (RFC 9110
-    # 7.2), with any hex digits, colons and dots inside the brackets of an
-    # IP literal; no spaces, slashes, "@" or controls.
-    host_header = re.compile(rf"(?:\[[0-9A-Za-z:.]+\]|[{_unreserved}{_sub_delims}%]*)(?::{_port})?")
-
-    # RFC 9110 5.6.4 quoted-string and RFC 9112 7.1.1 chunk-ext:
-    # *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] ).
-    quoted_string = re.compile(
-        r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
-    )
-    chunk_ext = re.compile(
-        rf"(?:[ \t]*;[ \t]*{token.pattern}"
-        rf"(?:[ \t]*=[ \t]*(?:{token.pattern}|{quoted_string.pattern}))?)*"
-    )
-
-
-#: The characters no header value may contain, whatever its encoding:
-#: the C0 controls other than HTAB, and DEL.  CR and LF are among them, which
-#: is what stops header injection.  (For text that is not latin-1 bytes,
-#: such as a multipart part's UTF-8 headers, where `_ABNF` cannot apply.)
-_FORBIDDEN_VALUE_CHAR_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: The characters no header value may contain, whatever its encoding (the
+#: C0 controls other than HTAB, and DEL; CR and LF among them, which stops
+#: header injection), for text that is not latin-1 bytes, such as a
+#: multipart part's UTF-8 headers, where the full `_ABNF` rules cannot apply.
+_FORBIDDEN_VALUE_CHAR_RE = _ABNF.unsafe_field_char
 
 # Header names seen on the wire are a small set; remembering their
 # normalised spelling makes building HTTPHeaders a dict lookup per line.
@@ -600,6 +469,27 @@ def parse_response_start_line(line: str) -> ResponseStartLine:
     match = _ABNF.status_line.fullmatch(native_str(line))
     if match is None:
         raise HTTPInputError(f"Error parsing response start line {line!r}")
+    version, code, reason = match.groups()
+    return ResponseStartLine(version, int(code), reason or "")
+
+
+def _parse_client_status_line(line: str) -> ResponseStartLine:
+    """Parse a status line as our HTTP clients read it (`_ABNF.client_status_line`).
+
+    The one rule of ``simple_httpclient``, ``curl_httpclient`` and the
+    WebSocket client: ``HTTP/1.0`` or ``HTTP/1.1``, one space, a status code
+    from 100 to 999, then the end of the line or a space and a reason
+    phrase (possibly empty, kept verbatim).  More lenient than
+    `parse_response_start_line` in one way only, the one curl and browsers
+    are: ``"HTTP/1.1 200"`` (no space, no reason) is read as
+    ``("HTTP/1.1", 200, "")``.  Stricter in others (versions ``HTTP/1.2``
+    and up, codes below 100), which curl refuses too.  ``line`` is the
+    latin-1 text of the line without its line end.  Raises `HTTPInputError`
+    for anything else.
+    """
+    match = _ABNF.client_status_line.fullmatch(line)
+    if match is None:
+        raise HTTPInputError(f"Malformed HTTP status line {line!r}")
     version, code, reason = match.groups()
     return ResponseStartLine(version, int(code), reason or "")
 
