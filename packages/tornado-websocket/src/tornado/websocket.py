@@ -1119,10 +1119,15 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         super().finish()
 
     def on_connection_close(self) -> None:
-        """The connection closed: fail a pending handshake, or mark the
-        end of the messages (None in `read_queue`)."""
-        if not self.connect_future.done():
-            self.connect_future.set_exception(StreamClosedError())
+        """The connection closed: mark the end of the messages (None in
+        `read_queue`).
+
+        A pending handshake is failed by the HTTP exchange itself, whose
+        response (delivered to `_on_http_response`, perhaps already on its
+        way) carries the error `fetch` would raise: an
+        `~tornado.httpclient.HTTPClientError` of code 599 for a closed
+        connection or an invalid response such as a malformed status line.
+        """
         if not self._closed:
             self._closed = True
             self._on_message(None)
@@ -1247,11 +1252,13 @@ def websocket_connect(
     (a dict, possibly empty) offers permessage-deflate.
 
     The future fails with `~tornado.httpclient.HTTPClientError` when the
-    server answers with an error or redirect status (or on timeouts, code
-    599), with `WebSocketError` for a successful (2xx) answer that is not an
-    upgrade and for an invalid handshake answer, and with
-    `OSError` / `~tornado.iostream.StreamClosedError` when the connection
-    cannot be made.
+    server answers with an error or redirect status, or with code 599 (as
+    `~tornado.httpclient.AsyncHTTPClient.fetch` would) on timeouts, an
+    invalid response (a malformed status line is judged by the same rule
+    as the HTTP clients') or a connection closed before the answer; with
+    `WebSocketError` for a successful (2xx) answer that is not an upgrade
+    and for an invalid handshake answer; and with `OSError` when the
+    connection cannot be made.
     """
     if isinstance(url, HTTPRequest):
         request = url
