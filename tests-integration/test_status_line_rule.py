@@ -7,7 +7,7 @@ first, then our rule) and `websocket_connect` (the opening handshake's
 answer) must all report the code and reason the table gives, or all fail
 with an `HTTPClientError` of code 599.  The rule itself is
 ``tornado._abnf.ABNF.client_status_line`` (see its module docstring); its
-unit tests are in packages/tornado-http/tests/test_status_line_rule.py.
+unit tests are in packages/tornado-http/tests/test_abnf.py.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ import pytest_asyncio
 
 pytest.importorskip("pycurl")
 
-from tornado.curl_httpclient import CurlAsyncHTTPClient  # noqa: E402
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError  # noqa: E402
-from tornado.httputil import responses  # noqa: E402
-from tornado.simple_httpclient import SimpleAsyncHTTPClient  # noqa: E402
-from tornado.websocket import websocket_connect  # noqa: E402
+from tornado.curl_httpclient import CurlAsyncHTTPClient
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from tornado.httputil import responses
+from tornado.simple_httpclient import SimpleAsyncHTTPClient
+from tornado.websocket import websocket_connect
 
 _WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -197,7 +197,9 @@ def _line_id(line: bytes) -> str:
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("line_end", [b"\r\n", b"\n"], ids=["crlf", "lf"])
-@pytest.mark.parametrize(("line", "verdict"), STATUS_LINES, ids=[_line_id(l) for l, _ in STATUS_LINES])
+@pytest.mark.parametrize(
+    ("line", "verdict"), STATUS_LINES, ids=[_line_id(line) for line, _ in STATUS_LINES]
+)
 async def test_every_client_gives_the_same_verdict(
     raw_server: ServerFactory, line: bytes, verdict: Verdict, line_end: bytes
 ) -> None:
@@ -231,7 +233,9 @@ UPGRADE_LINES: list[tuple[bytes, Verdict]] = [
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("line", "verdict"), UPGRADE_LINES, ids=[_line_id(l) for l, _ in UPGRADE_LINES])
+@pytest.mark.parametrize(
+    ("line", "verdict"), UPGRADE_LINES, ids=[_line_id(line) for line, _ in UPGRADE_LINES]
+)
 async def test_websocket_handshake_reads_the_status_line_by_the_same_rule(
     raw_server: ServerFactory, line: bytes, verdict: Verdict
 ) -> None:

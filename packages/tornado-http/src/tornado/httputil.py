@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from ssl import SSLError
 from typing import TYPE_CHECKING, Any, AnyStr, NamedTuple, overload
 
-from tornado._abnf import ABNF as _ABNF
+from tornado import _abnf
 from tornado.escape import native_str, utf8
 from tornado.util import ObjectDict
 
@@ -95,6 +95,9 @@ class HTTPOutputError(Exception):
 # ---------------------------------------------------------------------------
 # Grammar: the rules are `tornado._abnf`'s (``_ABNF`` here), the one
 # definition every parser, serialiser and client of this distribution uses.
+# (Assigned, not imported under the name, so that it is this module's own
+# attribute for the modules that import it from here.)
+_ABNF = _abnf.ABNF
 
 #: The characters HTTP counts as whitespace around header values (RFC 9110
 #: 5.6.3 OWS: space and tab).  Narrower than `str.strip`'s default, which
