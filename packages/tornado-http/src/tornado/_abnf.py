@@ -7,17 +7,21 @@ Strategy
 Each rule of RFC 9110 (HTTP semantics) and RFC 9112 (HTTP/1.1 message
 syntax), with URIs from RFC 3986, is one compiled regular expression on
 `ABNF`, built from the pattern text of the rules it is made of, so a rule
-is written once and every larger rule reuses it.  Nothing else in the
-distribution compiles an HTTP grammar regex of its own: `tornado.httputil`
-(``_ABNF`` is this class), the sans-IO parser ``tornado._http1``,
-``tornado.http1connection`` and both HTTP clients import them from here.
+is written once and every larger rule reuses it.  No other module of the
+distribution is to compile an HTTP grammar regex of its own:
+`tornado.httputil` (``_ABNF`` is this class), the sans-IO parser
+``tornado._http1``, ``tornado.http1connection`` and both HTTP clients take
+their rules from here, and the read patterns with a size limit
+(`head_end_within`, `trailer_end_within`, `chunk_line_end_within`) too.
 
 Conventions:
 
 * Text rules (`str` patterns) are matched with ``fullmatch`` on latin-1
   decoded bytes, so ``obs-text`` (bytes 0x80-0xFF) is U+0080 to U+00FF and
   one character is one byte.  Character classes spell out ASCII ranges,
-  never ``\\d`` or ``\\s``, which match other Unicode characters.
+  never ``\\d`` or ``\\s``, which match other Unicode characters (the one
+  exception is `ABNF.lenient_parameter`, a reader that has always taken
+  any whitespace around parameters).
 * Rules for bytes that have not been decoded yet (the end of a head, a
   chunk-size line) are `bytes` patterns; their names say so in their
   docstrings.
@@ -42,8 +46,12 @@ reads the line:
   answer every status line alike, through
   ``tornado.httputil._parse_client_status_line``).  It was chosen against
   what libcurl (7.88 and 8.23) and Chromium (156) do with the same bytes
-  on a real socket, and is a subset of what libcurl accepts, so the curl
-  client can refuse every line this rule refuses:
+  on a real socket.  Chromium reads nearly anything (``ICY 200 OK``,
+  ``HTTP/1.1 abc``, leading spaces) and refuses only a NUL; libcurl is the
+  stricter of the two, and the curl client cannot read a line libcurl
+  refuses, so the rule is a subset of what libcurl 8 accepts (and the curl
+  client refuses, after libcurl, the lines libcurl reads and the rule
+  does not):
 
   - the version is exactly ``HTTP/1.0`` or ``HTTP/1.1`` (case-sensitive,
     RFC 9112 section 2.3).  libcurl refuses ``HTTP/0.9``, ``HTTP/1.2`` to
@@ -280,6 +288,31 @@ class ABNF:
 
     lenient_status_line = client_status_line
     """The former name of `client_status_line`."""
+
+    # -- Inside field values (RFC 9110 sections 5.6.6 and 14.1) -----------
+
+    lenient_parameter = re.compile(
+        r';\s*([^\s=;]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;]*)))?', re.DOTALL
+    )
+    """One parameter of a header value as `tornado.httputil` reads them
+    (``Content-Disposition``, ``Content-Type``, WebSocket extensions), more
+    leniently than RFC 9110 5.6.6 ``parameter = parameter-name "="
+    parameter-value`` with BWS: ``; name=value``, ``; name="quoted"`` (with
+    escapes and semicolons inside) or a bare ``; name``.  An unterminated
+    quoted string runs to the end instead of failing: a failed quote would
+    be rescanned from every later ";", quadratic on ``;a=";a=";a="...``.
+    ``finditer`` it over ``";" + rest``.  Groups: name, quoted value, plain
+    value."""
+
+    quoted_pair = re.compile(r"\\(.)", re.DOTALL)
+    """RFC 9110 5.6.4 ``quoted-pair = "\\" ( HTAB / SP / VCHAR / obs-text )``,
+    any character after the backslash; ``sub`` with ``r"\1"`` unquotes."""
+
+    single_byte_range = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+    """RFC 9110 14.1.2 ``ranges-specifier`` with one ``int-range`` or
+    ``suffix-range`` (``bytes=0-99``, ``bytes=100-``, ``bytes=-100``): the
+    ranges `tornado.web.StaticFileHandler` serves.  Groups: first, last
+    (either may be empty)."""
 
     # -- Numbers, Host, chunked coding (RFC 9110 7.2 and 8.6, RFC 9112 7) --
 

@@ -1087,13 +1087,8 @@ def _parse_multipart_part(
 # ---------------------------------------------------------------------------
 # Header parameters (Content-Type, Content-Disposition), ranges, cookies.
 
-# One parameter of a header value: ``; name=token`` or ``; name="quoted"``
-# (a quoted string may hold escaped characters and semicolons).
-# An unterminated quoted string runs to the end of the line instead of
-# failing: a failed quote would be rescanned from every later ";", which is
-# quadratic on input like ';a=";a=";a="...'.
-_PARAM_RE = re.compile(r';\s*([^\s=;]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;]*)))?', re.DOTALL)
-_QUOTED_PAIR_RE = re.compile(r"\\(.)", re.DOTALL)
+_PARAM_RE = _ABNF.lenient_parameter
+_QUOTED_PAIR_RE = _ABNF.quoted_pair
 
 
 def _parse_header(line: str) -> tuple[str, dict[str, str]]:
@@ -1153,7 +1148,7 @@ def _int_or_none(text: str) -> int | None:
     return int(text) if text else None
 
 
-_RANGE_RE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+_RANGE_RE = _ABNF.single_byte_range
 
 
 def _parse_request_range(range_header: str) -> tuple[int | None, int | None] | None:
