@@ -289,3 +289,9 @@ def test_libcurl_h2_status_line(line: str, code: str) -> None:
     match = ABNF.libcurl_h2_status_line.fullmatch(line)
     assert match is not None and match.group(1) == code
     assert ABNF.libcurl_h2_status_line.fullmatch("HTTP/2.0 200 OK") is None
+
+
+@pytest.mark.parametrize(("text", "at"), [("a\r\nb\rc", 4), ("a\r\n", None), ("\r", 0)])
+def test_bare_cr(text: str, at: int | None) -> None:
+    match = ABNF.bare_cr.search(text)
+    assert (match.start() if match else None) == at

@@ -348,6 +348,12 @@ class ABNF:
     each chunk's data, CRLF included; chunk-size is held to 16 hex digits
     (64 bits).  Groups: size, extensions."""
 
+    bare_cr = re.compile(r"\r(?!\n)")
+    """RFC 9112 2.2: a CR not followed by LF, which a recipient must treat
+    as invalid (or replace with SP) anywhere but in a content body: our
+    parsers refuse the message.  ``search`` for it in latin-1 text, e.g. to
+    point at it in an error message."""
+
     line_end = re.compile(rb"\n")
     """(bytes) The end of a line: LF, after an optional CR (RFC 9112 2.2
     lets a recipient take a bare LF as a line terminator)."""
