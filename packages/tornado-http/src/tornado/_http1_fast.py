@@ -145,12 +145,14 @@ def parse_request_head(
 ) -> tuple[RequestStartLine, HTTPHeaders]:
     """`tornado._http1.parse_request_head`, with the header block checked
     by llhttp: same results, same errors (needs httptools)."""
+    if len(data) < _MIN_FAST_SIZE:
+        return _pure_request_head(data, max_header_count=max_header_count)
     end = data.find(b"\r\n\r\n")
     # The head must end at its first empty line and start with the request
     # line; leading empty lines (which the pure function skips), LF-only
     # heads and anything else go to the pure function.  Then, as llhttp
     # consumed every byte without an error, it read the whole head.
-    if end != len(data) - 4 or end < _MIN_FAST_SIZE or data[:1] in (b"\r", b"\n"):
+    if end != len(data) - 4 or data[:1] in (b"\r", b"\n"):
         return _pure_request_head(data, max_header_count=max_header_count)
     try:
         HttpRequestParser(_NO_CALLBACKS).feed_data(data)
@@ -175,8 +177,10 @@ def parse_response_head(
 ) -> tuple[ResponseStartLine, HTTPHeaders]:
     """`tornado._http1.parse_response_head`, with the header block checked
     by llhttp: same results, same errors (needs httptools)."""
+    if len(data) < _MIN_FAST_SIZE:
+        return _pure_response_head(data, max_header_count=max_header_count)
     end = data.find(b"\r\n\r\n")
-    if end != len(data) - 4 or end < _MIN_FAST_SIZE:
+    if end != len(data) - 4:
         return _pure_response_head(data, max_header_count=max_header_count)
     try:
         HttpResponseParser(_NO_CALLBACKS).feed_data(data)
