@@ -141,8 +141,25 @@ field_values = st.one_of(
     plain_values,
     plain_values,
     st.sampled_from(
-        ["example.com", "localhost:8888", "[::1]:80", "a b", "5", "05", "5, 5", "-1", "chunked",
-         "gzip, chunked", "upgrade", "keep-alive", "close", "websocket", "", "caf\xe9", "x@y"]
+        [
+            "example.com",
+            "localhost:8888",
+            "[::1]:80",
+            "a b",
+            "5",
+            "05",
+            "5, 5",
+            "-1",
+            "chunked",
+            "gzip, chunked",
+            "upgrade",
+            "keep-alive",
+            "close",
+            "websocket",
+            "",
+            "caf\xe9",
+            "x@y",
+        ]
     ),
 )
 
@@ -207,7 +224,12 @@ def request_heads(draw: st.DrawFn) -> bytes:
     valid = draw(st.integers(0, 9)) < 6
     if valid:
         line = f"{draw(known_methods)} {draw(origin_targets)} {draw(st.sampled_from(['HTTP/1.1', 'HTTP/1.0']))}"
-        lines = [line, *draw(st.lists(st.builds(_field_line, plain_names, ows, plain_values, ows), max_size=12))]
+        lines = [
+            line,
+            *draw(
+                st.lists(st.builds(_field_line, plain_names, ows, plain_values, ows), max_size=12)
+            ),
+        ]
     else:
         line = f"{draw(methods)} {draw(targets)} {draw(versions)}"
         if draw(st.integers(0, 9)) == 0:
@@ -237,8 +259,18 @@ def response_heads(draw: st.DrawFn) -> bytes:
     valid = draw(st.integers(0, 9)) < 6
     if valid:
         line = f"{draw(st.sampled_from(['HTTP/1.1', 'HTTP/1.0']))} {draw(st.integers(100, 599))}"
-        line += draw(st.one_of(st.just(""), st.from_regex(_ABNF.padded_field_value, fullmatch=True).map(lambda r: " " + r)))
-        lines = [line, *draw(st.lists(st.builds(_field_line, plain_names, ows, plain_values, ows), max_size=12))]
+        line += draw(
+            st.one_of(
+                st.just(""),
+                st.from_regex(_ABNF.padded_field_value, fullmatch=True).map(lambda r: " " + r),
+            )
+        )
+        lines = [
+            line,
+            *draw(
+                st.lists(st.builds(_field_line, plain_names, ows, plain_values, ows), max_size=12)
+            ),
+        ]
     else:
         line = f"{draw(versions)} {draw(codes)}{draw(reasons)}"
         lines = [line, *draw(st.lists(field_lines, max_size=12))]
@@ -248,9 +280,7 @@ def response_heads(draw: st.DrawFn) -> bytes:
 
 header_counts = st.sampled_from([1000, 1000, 1000, 1, 2, 3, 8])
 
-_SETTINGS = settings(
-    max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+_SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @needs_httptools
@@ -307,20 +337,53 @@ def test_valid_heads_take_the_fast_path(
 # Every byte value where llhttp and our grammar could disagree.
 
 _BYTE_SITES = {
-    "in a header name": (b"GET / HTTP/1.1\r\nX-A%cB: value\r\nHost: example.com\r\n\r\n", "request"),
-    "first in a name": (b"GET / HTTP/1.1\r\n%cX-Name: value\r\nHost: example.com\r\n\r\n", "request"),
-    "in a header value": (b"GET / HTTP/1.1\r\nX-Name: val%cue\r\nHost: example.com\r\n\r\n", "request"),
-    "ending a value": (b"GET / HTTP/1.1\r\nX-Name: value%c\r\nHost: example.com\r\n\r\n", "request"),
-    "alone as a value": (b"GET / HTTP/1.1\r\nX-Name:%c\r\nHost: example.com:8080\r\n\r\n", "request"),
-    "in the target": (b"GET /pa%cth?q=1 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n", "request"),
-    "in the method": (b"G%cT /path HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n", "request"),
-    "before the colon": (b"GET / HTTP/1.1\r\nX-Name%c: value\r\nHost: example.com\r\n\r\n", "request"),
+    "in a header name": (
+        b"GET / HTTP/1.1\r\nX-A%cB: value\r\nHost: example.com\r\n\r\n",
+        "request",
+    ),
+    "first in a name": (
+        b"GET / HTTP/1.1\r\n%cX-Name: value\r\nHost: example.com\r\n\r\n",
+        "request",
+    ),
+    "in a header value": (
+        b"GET / HTTP/1.1\r\nX-Name: val%cue\r\nHost: example.com\r\n\r\n",
+        "request",
+    ),
+    "ending a value": (
+        b"GET / HTTP/1.1\r\nX-Name: value%c\r\nHost: example.com\r\n\r\n",
+        "request",
+    ),
+    "alone as a value": (
+        b"GET / HTTP/1.1\r\nX-Name:%c\r\nHost: example.com:8080\r\n\r\n",
+        "request",
+    ),
+    "in the target": (
+        b"GET /pa%cth?q=1 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n",
+        "request",
+    ),
+    "in the method": (
+        b"G%cT /path HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n",
+        "request",
+    ),
+    "before the colon": (
+        b"GET / HTTP/1.1\r\nX-Name%c: value\r\nHost: example.com\r\n\r\n",
+        "request",
+    ),
     "in the Host": (b"GET / HTTP/1.1\r\nAccept: */*\r\nHost: exa%cmple.com\r\n\r\n", "request"),
     "in the version": (b"GET / HTTP/1%c1\r\nHost: example.com\r\nAccept: */*\r\n\r\n", "request"),
     "in a reason": (b"HTTP/1.1 200 O%cK\r\nServer: test\r\nContent-Length: 0\r\n\r\n", "response"),
-    "in a response value": (b"HTTP/1.1 200 OK\r\nServer: te%cst\r\nContent-Length: 0\r\n\r\n", "response"),
-    "in a response name": (b"HTTP/1.1 200 OK\r\nSer%cver: test\r\nContent-Length: 0\r\n\r\n", "response"),
-    "in the status code": (b"HTTP/1.1 2%c0 OK\r\nServer: test\r\nContent-Length: 0\r\n\r\n", "response"),
+    "in a response value": (
+        b"HTTP/1.1 200 OK\r\nServer: te%cst\r\nContent-Length: 0\r\n\r\n",
+        "response",
+    ),
+    "in a response name": (
+        b"HTTP/1.1 200 OK\r\nSer%cver: test\r\nContent-Length: 0\r\n\r\n",
+        "response",
+    ),
+    "in the status code": (
+        b"HTTP/1.1 2%c0 OK\r\nServer: test\r\nContent-Length: 0\r\n\r\n",
+        "response",
+    ),
 }
 
 
@@ -389,10 +452,16 @@ REQUESTS = {
     "bad Host": b"GET / HTTP/1.1\r\nHost: a/b\r\nAccept: */*\r\nUser-Agent: test/1.0\r\n\r\n",
     "Host with padding": b"GET / HTTP/1.1\r\nHost:  \texample.com:80 \r\nAccept: */*\r\n\r\n",
     "IPv6 Host": b"GET / HTTP/1.1\r\nHost: [::1]:8888\r\nAccept: */*\r\nUser-Agent: x\r\n\r\n",
-    "Content-Length twice": b"POST / HTTP/1.1\r\n" + _H + b"Content-Length: 5\r\nContent-Length: 5\r\n\r\n",
+    "Content-Length twice": b"POST / HTTP/1.1\r\n"
+    + _H
+    + b"Content-Length: 5\r\nContent-Length: 5\r\n\r\n",
     "Content-Length list": b"POST / HTTP/1.1\r\n" + _H + b"Content-Length: 5, 5\r\n\r\n",
     "Content-Length sign": b"POST / HTTP/1.1\r\n" + _H + b"Content-Length: +5\r\n\r\n",
-    "Content-Length huge": b"POST / HTTP/1.1\r\n" + _H + b"Content-Length: " + b"9" * 40 + b"\r\n\r\n",
+    "Content-Length huge": b"POST / HTTP/1.1\r\n"
+    + _H
+    + b"Content-Length: "
+    + b"9" * 40
+    + b"\r\n\r\n",
     "Content-Length and chunked": (
         b"POST / HTTP/1.1\r\n" + _H + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
     ),
@@ -450,9 +519,13 @@ RESPONSES = {
     "LF only": b"HTTP/1.1 200 OK\nServer: test\nContent-Type: text/plain\nX-Padding: yes\n\n",
     "bare CR": b"HTTP/1.1 200 OK\r\n" + _R + b"X-A: a\rb\r\n\r\n",
     "space before colon": b"HTTP/1.1 200 OK\r\n" + _R + b"X-A : b\r\n\r\n",
-    "Content-Length twice": b"HTTP/1.1 200 OK\r\n" + _R + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\n",
+    "Content-Length twice": b"HTTP/1.1 200 OK\r\n"
+    + _R
+    + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\n",
     "204 with length": b"HTTP/1.1 204 No Content\r\n" + _R + b"Content-Length: 5\r\n\r\n",
-    "101": b"HTTP/1.1 101 Switching Protocols\r\n" + _R + b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    "101": b"HTTP/1.1 101 Switching Protocols\r\n"
+    + _R
+    + b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
     "100 continue": b"HTTP/1.1 100 Continue\r\n" + _R + b"\r\n",
     "two Hosts are fine": b"HTTP/1.1 200 OK\r\n" + _R + b"Host: a\r\nHost: b/c\r\n\r\n",
     "huge count": b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 1001 + b"\r\n",
@@ -540,10 +613,15 @@ def test_select_with_speedups_is_fast() -> None:
     assert parsers.parse_chunk_size_line is _http1.parse_chunk_size_line
     request, response, _ = parsers
     assert request(BROWSER_GET) == _http1.parse_request_head(BROWSER_GET)
+    assert response(RESPONSES["ok"]) == _http1.parse_response_head(RESPONSES["ok"])
 
 
 def _speedups_in_subprocess(env_update: dict[str, str], hide_httptools: bool = False) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in ("TORNADO_NO_SPEEDUPS", "TORNADO_NO_EXTENSION")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TORNADO_NO_SPEEDUPS", "TORNADO_NO_EXTENSION")
+    }
     env.update(env_update)
     code = "import sys\n"
     if hide_httptools:
