@@ -24,8 +24,9 @@ module's own regular expressions and helpers:
   function, which also yields the method, target and version (llhttp
   would let through double spaces, ``HTTP/2.0``, ``RTSP/1.0`` and control
   characters in a reason phrase);
-* the head must end at its first empty line, with CRLF line ends
-  throughout and no empty lines before the start line;
+* the head must end at its first empty line (one ``bytes.find``), must not
+  start with empty lines, and llhttp must have consumed all of it without
+  an error, so it checked every line;
 * the header count limit and the ``Host`` rules are those of the pure
   function;
 * headers are built by the same ``_headers_from_trusted_lines``.
@@ -62,8 +63,7 @@ functions to bind at import::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from tornado import _http1
 from tornado._http1 import DEFAULT_MAX_HEADER_COUNT
@@ -74,6 +74,9 @@ from tornado.httputil import (
     _headers_from_trusted_lines,
 )
 
+#: Whether httptools is installed (`parse_request_head` and
+#: `parse_response_head` need it).
+AVAILABLE: bool
 try:
     from httptools import (
         HttpParserError,
@@ -89,7 +92,10 @@ else:
 __all__ = [
     "AVAILABLE",
     "SPEEDUPS",
+    "ChunkSizeLineParser",
     "Parsers",
+    "RequestHeadParser",
+    "ResponseHeadParser",
     "parse_request_head",
     "parse_response_head",
     "select",
@@ -126,8 +132,8 @@ class _NoCallbacks:
 
 _NO_CALLBACKS = _NoCallbacks()
 
-# Heads shorter than this go straight to the pure function: for them the
-# cost of setting up an llhttp parser is more than the checks it saves
+# Heads shorter than this many bytes go straight to the pure function: for
+# them setting up an llhttp parser costs more than the checks it saves
 # (measured: a bare "GET / HTTP/1.1" head is about 10% slower through
 # llhttp, a one-header curl GET breaks even, three headers already gain).
 _MIN_FAST_SIZE = 64
@@ -200,12 +206,40 @@ def parse_response_head(
     return ResponseStartLine(version, int(code), reason or ""), headers
 
 
+class RequestHeadParser(Protocol):
+    """The signature of `tornado._http1.parse_request_head`."""
+
+    def __call__(
+        self, data: bytes, *, max_header_count: int = ...
+    ) -> tuple[RequestStartLine, HTTPHeaders]:
+        """Parse a complete request head."""
+        ...
+
+
+class ResponseHeadParser(Protocol):
+    """The signature of `tornado._http1.parse_response_head`."""
+
+    def __call__(
+        self, data: bytes, *, max_header_count: int = ...
+    ) -> tuple[ResponseStartLine, HTTPHeaders]:
+        """Parse a complete response head."""
+        ...
+
+
+class ChunkSizeLineParser(Protocol):
+    """The signature of `tornado._http1.parse_chunk_size_line`."""
+
+    def __call__(self, line: bytes) -> tuple[int, int]:
+        """Parse a chunk-size line: ``(size, extensions_length)``."""
+        ...
+
+
 class Parsers(NamedTuple):
     """The head and chunk-line parsers an HTTP/1.x engine binds."""
 
-    parse_request_head: Callable[..., tuple[RequestStartLine, HTTPHeaders]]
-    parse_response_head: Callable[..., tuple[ResponseStartLine, HTTPHeaders]]
-    parse_chunk_size_line: Callable[[bytes], tuple[int, int]]
+    parse_request_head: RequestHeadParser
+    parse_response_head: ResponseHeadParser
+    parse_chunk_size_line: ChunkSizeLineParser
 
 
 _PURE = Parsers(_pure_request_head, _pure_response_head, _http1.parse_chunk_size_line)
