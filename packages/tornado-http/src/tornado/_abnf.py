@@ -75,6 +75,9 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any, Generic, TypeVar
+
+_S = TypeVar("_S", str, bytes)
 
 __all__ = ["ABNF", "chunk_line_end_within", "head_end_within", "trailer_end_within"]
 
@@ -106,6 +109,31 @@ def _text_to_bytes(pattern: re.Pattern[str]) -> bytes:
 def _bytes_not_matching(pattern: re.Pattern[str]) -> bytes:
     """The bytes whose latin-1 character ``pattern`` does not match."""
     return bytes(b for b in range(256) if pattern.match(chr(b)) is None)
+
+
+class _CompiledOnFirstUse(Generic[_S]):
+    """A rule whose regex is compiled the first time it is read from `ABNF`
+    (and then stored there in its place).
+
+    Only for rules that nothing reads while serving requests (the exact
+    URI forms of the request target, used by tests and generators): their
+    IPv6 alternatives make them the costliest patterns of the grammar to
+    compile, about 15 ms, which every ``import tornado.web`` would pay.
+    Larger rules are built from ``.pattern`` as with a compiled rule.
+    """
+
+    def __init__(self, pattern: _S) -> None:
+        """Keep the pattern text; nothing is compiled yet."""
+        self.pattern: _S = pattern
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: Any, owner: type) -> re.Pattern[_S]:
+        compiled = re.compile(self.pattern)
+        setattr(owner, self._name, compiled)
+        return compiled
 
 
 class ABNF:
@@ -200,16 +228,16 @@ class ABNF:
     origin_form = re.compile(f"(?:/{_segment})+(?:[?]{_query})?")
     """RFC 9112 3.2.1 ``origin-form = absolute-path [ "?" query ]``."""
 
-    absolute_form = re.compile(f"{_scheme}:{_hier_part}(?:[?]{_query})?")
+    absolute_form = _CompiledOnFirstUse(f"{_scheme}:{_hier_part}(?:[?]{_query})?")
     """RFC 9112 3.2.2 ``absolute-form = absolute-URI`` (RFC 3986 4.3)."""
 
-    authority_form = re.compile(f"{_host}:{_port}")
+    authority_form = _CompiledOnFirstUse(f"{_host}:{_port}")
     """RFC 9112 3.2.3 ``authority-form = uri-host ":" port`` (CONNECT)."""
 
     asterisk_form = re.compile(r"\*")
     """RFC 9112 3.2.4 ``asterisk-form = "*"`` (server-wide OPTIONS)."""
 
-    request_target = re.compile(
+    request_target = _CompiledOnFirstUse(
         f"{origin_form.pattern}|{absolute_form.pattern}"
         f"|{authority_form.pattern}|{asterisk_form.pattern}"
     )
