@@ -383,7 +383,10 @@ async def serve(
     await bus.start()
     server = HTTPServer(app, xheaders=xheaders)
     server.add_sockets(sockets)
-    print(banner, flush=True)
+    # One write() per line: the workers share the parent's stdout, and
+    # print() may split a line into two writes that interleave.
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), (banner + "\n").encode())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
