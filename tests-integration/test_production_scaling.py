@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import importlib.util
 import json
 import os
 import re
+import shlex
 import ssl
 import subprocess
 import urllib.parse
@@ -29,6 +31,8 @@ import trustme
 
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+CHAT = Path(__file__).resolve().parents[1] / "demos" / "chat" / "app.py"
 
 # The chat_demo, redis_url and free_port fixtures live in conftest.py.
 StartDemo = Callable[..., Any]
@@ -586,3 +590,42 @@ async def test_websocket_through_nginx_over_tls(nginx: Nginx, room: Room) -> Non
     room.sockets.append(ws)
     await ws.write_message(json.dumps({"body": "wss"}))
     assert (await next_message(ws))["body"] == "wss"
+
+
+# --- The deployment guide says what these tests run ---------------------------
+
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "deployment.md"
+
+
+def _guide_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", GUIDE.read_text(), re.DOTALL)
+
+
+def test_guide_demo_commands_parse() -> None:
+    spec = importlib.util.spec_from_file_location("chat_demo_for_guide", CHAT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    commands = [
+        line.split("#")[0].replace("...", "")
+        for block in _guide_blocks("sh")
+        for line in block.splitlines()
+        if line.startswith("python demos/chat/app.py")
+    ]
+    assert len(commands) >= 4
+    for command in commands:
+        args = module.make_parser().parse_args(shlex.split(command)[2:])
+        assert args.port in (8888, 8001), command
+
+
+def test_guide_nginx_configuration_is_the_tested_one() -> None:
+    (guide,) = _guide_blocks("nginx")
+    tested = {
+        line.strip() for line in NGINX_CONF.replace("{{", "{").replace("}}", "}").splitlines()
+    }
+    # Every line of the guide's configuration is in the one the tests run,
+    # except the ports and certificate paths, which the tests choose.
+    variable = re.compile(r"(server|listen) 127\.0\.0\.1:\d+|ssl_certificate")
+    for line in guide.splitlines():
+        if line.strip() and not variable.match(line.strip()):
+            assert line.strip() in tested, line

@@ -423,8 +423,8 @@ def _exit_quietly(signum: int, frame: object) -> None:
     sys.exit(0)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Parse the command line and serve."""
+def make_parser() -> argparse.ArgumentParser:
+    """The command line (the deployment guide's commands parse with it)."""
     parser = argparse.ArgumentParser(
         description="A long-polling chat room.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -443,7 +443,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--xheaders", action="store_true", help="trust X-Real-IP/X-Forwarded-* (behind a proxy)"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line and serve."""
+    args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # One secret for every worker, so cookies signed by one verify on another.
     cookie_secret = uuid.uuid4().hex
