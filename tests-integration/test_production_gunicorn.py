@@ -18,7 +18,7 @@ import re
 import subprocess
 import sys
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -69,10 +69,12 @@ class Gunicorn:
 @pytest.fixture
 def gunicorn(
     spawn: Callable[..., subprocess.Popen[str]], free_port: Callable[[], int]
-) -> Callable[..., Gunicorn]:
+) -> Iterator[Callable[..., Gunicorn]]:
     """Factory: ``gunicorn -k tornado ARGS... -b 127.0.0.1:PORT``, waiting
     for its workers to boot (connections made before a worker accepts wait
-    in the listening socket's backlog)."""
+    in the listening socket's backlog).  Afterwards each is stopped with
+    SIGTERM, as a supervisor does, and must exit cleanly with no error logged."""
+    started: list[Gunicorn] = []
 
     def start(*args: str, workers: int = 1) -> Gunicorn:
         port = free_port()
@@ -81,11 +83,19 @@ def gunicorn(
         command += ["-b", f"127.0.0.1:{port}", "--no-control-socket", *args]
         proc = spawn(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         server = Gunicorn(proc, port, [])
+        started.append(server)
         for _ in range(workers):
             server.next_worker()
         return server
 
-    return start
+    yield start
+    for server in started:
+        server.proc.terminate()
+        assert server.proc.stderr is not None
+        rest = server.proc.stderr.read()
+        assert server.proc.wait() == 0, rest
+        assert "Traceback" not in rest and "[ERROR]" not in rest, rest
+        assert "Shutting down: Master" in rest, rest
 
 
 def fetch(
@@ -166,8 +176,9 @@ def test_gunicorn_max_requests_restarts_the_worker(gunicorn: Callable[..., Gunic
 
 
 def test_gunicorn_workers_share_the_room_through_redis(
-    gunicorn: Callable[..., Gunicorn], redis_url: str
+    redis_url: str, gunicorn: Callable[..., Gunicorn]
 ) -> None:
+    # redis_url first: set up before gunicorn, so torn down after it.
     # The guide's command:
     #   gunicorn -k tornado -w 2 --chdir demos/chat 'app:make_app(redis="redis://...")'
     server = gunicorn(

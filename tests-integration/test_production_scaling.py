@@ -19,6 +19,7 @@ import re
 import shlex
 import ssl
 import subprocess
+import sys
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -368,6 +369,40 @@ async def test_two_hosts_share_the_room_through_redis(
         shared.close()
     for probe in (probe_b, probe_c):
         assert (await probe.status())["messages"] == 200
+
+
+def test_a_process_exits_when_redis_goes_away(
+    tmp_path: Path,
+    peer_binary: Callable[[str], str],
+    spawn: Callable[..., subprocess.Popen[str]],
+    free_port: Callable[[], int],
+) -> None:
+    # Not through chat_demo: this run is expected to log an error.
+    port = free_port()
+    server = spawn(
+        [
+            *(peer_binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1"),
+            *("--dir", str(tmp_path), "--save", "", "--appendonly", "no"),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert server.stdout is not None
+    for line in server.stdout:
+        if "Ready to accept connections" in line:
+            break
+    demo = spawn(
+        [sys.executable, str(CHAT), "--port", "0", "--redis", f"redis://127.0.0.1:{port}/0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert demo.stdout is not None and demo.stderr is not None
+    assert demo.stdout.readline().startswith("serving on ")
+    server.terminate()
+    # A process whose bus is gone stops serving and exits non-zero, so
+    # fork_processes or a supervisor restarts it.
+    assert demo.wait(timeout=60) != 0
+    err = demo.stderr.read()
+    assert "the Redis subscription ended" in err and "the message bus failed" in err, err
 
 
 @pytest.mark.asyncio

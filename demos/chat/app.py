@@ -131,6 +131,7 @@ class RedisBus:
         self._own: dict[str, asyncio.Future[None]] = {}
         self._client: Any = None
         self._pubsub: Any = None
+        self._error: Exception | None = None
 
     async def start(self) -> None:
         """Connect and subscribe (once; later calls wait for the first)."""
@@ -157,6 +158,11 @@ class RedisBus:
             async for item in self._pubsub.listen():
                 if item["type"] == "message":
                     self._deliver(json.loads(item["data"]))
+        except Exception as error:
+            # Logged here, raised again by failed(): under gunicorn nobody
+            # awaits this task.
+            log.error("the Redis subscription ended: %s", error)
+            self._error = error
         finally:
             # The subscription is gone (Redis went away): posts waiting for
             # their echo would wait forever.
@@ -192,10 +198,11 @@ class RedisBus:
             self._own.pop(message["id"], None)
 
     async def failed(self) -> None:
-        """Return (or raise) when the subscription ends."""
+        """Raise when the subscription ends (Redis went away)."""
         await self.start()
         assert self._listener is not None
         await self._listener
+        raise self._error or ConnectionError("the Redis subscription ended")
 
     async def close(self) -> None:
         """Unsubscribe and disconnect."""
@@ -404,7 +411,7 @@ async def serve(
     await bus.close()
     if bus_failed.done() and not bus_failed.cancelled():
         # Exit non-zero so fork_processes (or a supervisor) restarts us.
-        raise SystemExit(f"the message bus failed: {bus_failed.exception()!r}")
+        raise SystemExit(f"the message bus failed: {bus_failed.exception()}")
 
 
 def _reserve_port(port: int, address: str) -> socket.socket:
