@@ -138,16 +138,16 @@ class ChatDemo:
 
 @pytest.fixture
 def chat_demo(tmp_path: Path) -> Iterator[Callable[..., ChatDemo]]:
-    """Factory: start the chat demo with extra command-line arguments and
-    wait until every process serves; all are stopped afterwards, and none
+    """Factory: start the chat demo (or ``demo="websocket_chat"``) with
+    extra command-line arguments and wait until every process serves; all are stopped afterwards, and none
     may have printed a traceback."""
     started: list[ChatDemo] = []
 
-    def start(*args: str) -> ChatDemo:
-        log = tmp_path / f"chat{len(started)}.log"
+    def start(*args: str, demo: str = "chat") -> ChatDemo:
+        log = tmp_path / f"{demo}{len(started)}.log"
         with log.open("w") as err:
             proc = subprocess.Popen(
-                [sys.executable, str(ROOT / "demos" / "chat" / "app.py"), "--port", "0", *args],
+                [sys.executable, str(ROOT / "demos" / demo / "app.py"), "--port", "0", *args],
                 stdout=subprocess.PIPE,
                 stderr=err,
                 text=True,
@@ -155,7 +155,8 @@ def chat_demo(tmp_path: Path) -> Iterator[Callable[..., ChatDemo]]:
             )
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        match = re.match(r"serving on http://[^:]+:(\d+)/(?: with (\d+) processes)?$", first)
+        banner = r"(?:serving on|websocket chat on) http://[^:]+:(\d+)/(?: with (\d+) processes)?$"
+        match = re.match(banner, first)
         assert match is not None, first + log.read_text()
         port, workers = int(match.group(1)), match.group(2)
         pids = [proc.pid]
@@ -167,9 +168,9 @@ def chat_demo(tmp_path: Path) -> Iterator[Callable[..., ChatDemo]]:
                 ready = re.match(r"process \d+ pid (\d+) ready on port (\d+)$", line)
                 assert ready is not None and int(ready.group(2)) == port, line + log.read_text()
                 pids.append(int(ready.group(1)))
-        demo = ChatDemo(proc, port, pids, log)
-        started.append(demo)
-        return demo
+        running = ChatDemo(proc, port, pids, log)
+        started.append(running)
+        return running
 
     yield start
     for demo in started:
