@@ -34,8 +34,10 @@ def _parser() -> argparse.ArgumentParser:
         "fragments", help="source changes since the last release without a news fragment"
     )
     p.add_argument("--since", default=None, help="git ref (default: the newest v* tag)")
-    p = sub.add_parser("bench", help="benchmarks against upstream Tornado and references")
-    p.add_argument("suites", nargs="*", help="suites to run (default: all)")
+    # The bench runner parses its own options (tools/bench/matrix.py).
+    p = sub.add_parser(
+        "bench", help="benchmarks against upstream Tornado and peers", add_help=False
+    )
     p = sub.add_parser("conformance", help="upstream Tornado's test suite against our packages")
     p.add_argument("modules", nargs="*", help="upstream test modules (default: all)")
     p.add_argument(
@@ -65,7 +67,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    # `bench` hands everything after it to its own parser.
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "bench":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         repo = Repo.load(args.root)
     except RepoError as e:
@@ -103,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from tools.bench import runner
 
-        return runner.main(repo, args.suites)
+        return runner.main(repo, rest)
     if args.command == "conformance":
         from tools.conformance import harness
 

@@ -58,10 +58,6 @@ SUITES: dict[str, list[Workload]] = {
             needs=("tornado.iostream", "tornado.tcpserver", "tornado.tcpclient"),
         ),
     ],
-    "http": [
-        Workload("http_server.py", ("asyncio",), needs=("tornado.httpserver",)),
-        Workload("http_server.py", ("uvloop",), needs=("tornado.httpserver",)),
-    ],
     "web": [
         Workload("web_requests.py", ("tornado",), needs=("tornado.web", "tornado.httpserver")),
         Workload("web_layer.py", ("tornado",), needs=("tornado.web",)),
@@ -209,17 +205,29 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def main(repo: Repo, suites: list[str]) -> int:
-    """Run and print; exit status 2 for an unknown suite, 1 if a workload fails."""
-    names = suites or sorted(SUITES)
-    unknown = [s for s in names if s not in SUITES]
+def main(repo: Repo, argv: list[str]) -> int:
+    """Parse the options, run the matrix and/or the named suites, print.
+
+    Exit status 2 for an unknown suite, 1 if a micro-benchmark fails or the
+    matrix measured nothing.
+    """
+    from tools.bench import matrix
+
+    suites, opts = matrix.parse_options(argv)
+    known = ["matrix", *SUITES]
+    unknown = [s for s in suites if s not in known]
     if unknown:
-        print(f"tools bench: unknown suite(s) {unknown}; known: {sorted(SUITES)}")
+        print(f"tools bench: unknown suite(s) {unknown}; known: {known}")
         return 2
-    try:
-        rows = run_suites(repo, names)
-    except (RuntimeError, subprocess.CalledProcessError) as e:
-        print(f"tools bench: {e}")
-        return 1
-    print(format_table(rows))
-    return 0
+    status = 0
+    if "matrix" in suites:
+        status = matrix.main(repo.root, opts)
+    micro = [s for s in suites if s != "matrix"]
+    if micro:
+        try:
+            rows = run_suites(repo, micro)
+        except (RuntimeError, subprocess.CalledProcessError) as e:
+            print(f"tools bench: {e}")
+            return 1
+        print(format_table(rows))
+    return status
