@@ -350,3 +350,53 @@ def test_enable_pretty_logging_uses_global_options_by_default(
         enable_pretty_logging()
     assert root_logger_state.level == logging.CRITICAL
     assert tornado.options.options.logging == "info"
+
+
+def test_curses_is_loaded_on_first_use() -> None:
+    # Importing tornado.log must not load the curses extension (it costs a
+    # few milliseconds of every import); the first attribute use does, and
+    # from then on tornado.log.curses is the ordinary module.
+    script = textwrap.dedent(
+        """
+        import sys
+        import tornado.log
+        print("_curses" in sys.modules)
+        tornado.log.curses.tigetnum
+        print("_curses" in sys.modules, tornado.log.curses is sys.modules["curses"])
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.split() == ["False", "True", "True"]
+
+
+def test_curses_already_imported_is_reused() -> None:
+    script = textwrap.dedent(
+        """
+        import curses, sys
+        import tornado.log
+        print(tornado.log.curses is curses, type(tornado.log.curses).__name__)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["True", "module"]
+
+
+def test_curses_blocked_is_none() -> None:
+    # sys.modules["curses"] = None is how a Python without curses looks.
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["curses"] = None
+        import tornado.log
+        print(tornado.log.curses)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["None"]

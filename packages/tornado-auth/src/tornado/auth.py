@@ -47,10 +47,8 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import time
 import urllib.parse
-import uuid
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -132,6 +130,10 @@ def _provider_message(response: HTTPResponse | None) -> str:
     """
     if response is None or not response.body:
         return ""
+    # json and uuid (which imports platform) are imported when first
+    # needed, not with the module: most processes never fail a login.
+    import json
+
     text = response.body.decode("utf-8", "replace")
     try:
         data = json.loads(text)
@@ -306,6 +308,8 @@ def _shared_http_client() -> AsyncHTTPClient:
 
 
 def _nonce() -> str:
+    import uuid
+
     return uuid.uuid4().hex
 
 

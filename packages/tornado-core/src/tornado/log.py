@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import types
 from collections.abc import Mapping
 from string import Template
 from typing import TYPE_CHECKING, Any
@@ -33,10 +34,37 @@ try:
 except ImportError:
     colorama = None
 
-try:
-    import curses
-except ImportError:  # Windows
-    curses = None  # type: ignore[assignment]
+
+def _lazy_curses() -> types.ModuleType | None:
+    """The `curses` module, loaded when one of its attributes is first used,
+    or None where this Python has none (Windows).
+
+    Loading curses (its C extension links the terminfo library) costs a few
+    milliseconds of every import of Tornado, and only `LogFormatter` with
+    colour on a terminal needs it; so the module is registered with the
+    standard library's lazy loader (`importlib.util.LazyLoader`), which
+    executes it on first attribute access, instead of being imported here.
+    """
+    if "curses" in sys.modules:  # already imported, or blocked (None)
+        return sys.modules["curses"]
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("curses")
+        # Windows builds carry the curses package without its extension.
+        if spec is None or spec.loader is None or importlib.util.find_spec("_curses") is None:
+            return None
+    except (ImportError, ValueError):
+        return None
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["curses"] = module
+    loader.exec_module(module)
+    return module
+
+
+curses = _lazy_curses()
 
 if TYPE_CHECKING:
     from tornado.options import OptionParser
@@ -65,7 +93,8 @@ def _stderr_supports_color() -> bool:
             return False
         if curses is not None:
             curses.setupterm()
-            return curses.tigetnum("colors") > 0
+            colors: int = curses.tigetnum("colors")
+            return colors > 0
         if colorama is None:
             return False
         # colorama translates ANSI codes only on the stream it wrapped.

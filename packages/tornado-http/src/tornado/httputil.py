@@ -17,17 +17,13 @@ raises `HTTPInputError`, which servers answer with ``400 Bad Request``.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import collections.abc
 import dataclasses
 import datetime
-import email.utils
-import http.client
-import http.cookies
+import http
 import re
 import sys
 import time
-import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from ssl import SSLError
@@ -38,7 +34,14 @@ from tornado.escape import native_str, utf8
 from tornado.util import ObjectDict
 
 if TYPE_CHECKING:
+    import http.cookies
     import unittest
+
+# Import time: `email.utils` (with `random`, `calendar` and the email
+# package), `http.client` (with `email.parser`), `http.cookies` and
+# `unicodedata` cost a full-stack import more than the rest of this module;
+# they are imported where first used (cookies, timestamps, RFC 2231
+# parameters, Basic credentials) instead of here.
 
 __all__ = [
     "HTTPConnection",
@@ -69,8 +72,10 @@ __all__ = [
 ]
 
 #: A mapping of HTTP status codes to their standard reason phrases
-#: (``responses[404] == "Not Found"``); the standard library's table.
-responses: dict[int, str] = http.client.responses
+#: (``responses[404] == "Not Found"``); the standard library's table
+#: (equal to ``http.client.responses``, built the same way from
+#: `http.HTTPStatus`, without importing `http.client`).
+responses: dict[int, str] = {s: s.phrase for s in http.HTTPStatus.__members__.values()}
 
 
 class HTTPInputError(Exception):
@@ -597,6 +602,8 @@ class HTTPServerRequest:
         names to `http.cookies.Morsel`), parsed on first access.  Cookies
         whose names the standard library refuses are left out."""
         if not hasattr(self, "_cookies"):
+            import http.cookies
+
             self._cookies = http.cookies.SimpleCookie()
             header = self.headers.get("Cookie")
             if header:
@@ -771,6 +778,8 @@ def encode_username_password(username: str | bytes, password: str | bytes) -> by
 
     .. versionadded:: 5.1
     """
+    import unicodedata
+
     # RFC 7617 section 2.1: user-id and password are normalised to NFC.
     if isinstance(username, str):
         username = unicodedata.normalize("NFC", username)
@@ -825,6 +834,9 @@ def format_timestamp(
         >>> format_timestamp(1359312200)
         'Sun, 27 Jan 2013 18:43:20 GMT'
     """
+    import calendar
+    import email.utils
+
     if isinstance(ts, (int, float)) and not isinstance(ts, bool):
         seconds: float = ts
     elif isinstance(ts, (tuple, time.struct_time)):
@@ -1121,6 +1133,8 @@ def _parse_header(line: str) -> tuple[str, dict[str, str]]:
     if extended:
         # email.utils understands RFC 2231 (charset'language'percent-data
         # and continuations); it wants a leading placeholder pair.
+        import email.utils
+
         decoded = email.utils.decode_params([("", ""), *extended])[1:]
         for ext_name, ext_value in decoded:
             # decode_params hands values back quoted.

@@ -18,16 +18,20 @@ configured once per process, before serving.
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime
-import gettext
-import glob
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tornado._locale_data import LOCALE_NAMES
 from tornado.log import gen_log
+
+if TYPE_CHECKING:
+    import gettext
+
+# `csv`, `gettext` and `glob` are imported by the loaders that use them:
+# most applications load no translations, and `tornado.web` imports this
+# module.
 
 __all__ = [
     "LOCALE_NAMES",
@@ -98,6 +102,8 @@ def load_translations(directory: str, encoding: str | None = None) -> None:
     if the directory cannot be read.
     """
     global _translations, _supported_locales, _use_gettext
+    import csv
+
     translations: dict[str, dict[str, dict[str, str]]] = {}
     for path in sorted(os.listdir(directory)):
         if not path.endswith(".csv"):
@@ -136,6 +142,9 @@ def load_gettext_translations(directory: str, domain: str) -> None:
     `OSError` if the directory cannot be read.
     """
     global _translations, _supported_locales, _use_gettext
+    import gettext
+    import glob
+
     translations: dict[str, gettext.NullTranslations] = {}
     for lang in sorted(os.listdir(directory)):
         if lang.startswith("."):

@@ -39,13 +39,10 @@ import base64
 import binascii
 import collections
 import datetime
-import email.utils
 import functools
 import hashlib
 import hmac
-import http.cookies
 import inspect
-import mimetypes
 import numbers
 import os.path
 import re
@@ -87,6 +84,8 @@ from tornado.routing import (
 from tornado.util import ObjectDict, _websocket_mask
 
 if TYPE_CHECKING:
+    import http.cookies
+
     from tornado.httpserver import HTTPServer
     from tornado.template import BaseLoader
 
@@ -141,18 +140,35 @@ class _ArgDefaultMarker:
 
 _ARG_DEFAULT: Any = _ArgDefaultMarker()
 
+# Import time: `http.cookies`, `email.utils` and `mimetypes` (with what they
+# pull in) cost a full-stack import more than this module's own code; they
+# are imported where first used (setting a cookie, a conditional or static
+# file request) instead of at the top.
+
 # Formatting the Date header costs more than the rest of a small response's
 # headers; it only changes once a second, so it is remembered per second.
 _date_header_second = -1
 _date_header_value = ""
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _date_header() -> str:
     global _date_header_second, _date_header_value
-    now = time.time()
-    second = int(now)
+    second = int(time.time())
     if second != _date_header_second:
-        _date_header_value = email.utils.formatdate(now, usegmt=True)
+        # RFC 9110 5.6.7 IMF-fixdate, as email.utils.formatdate(usegmt=True)
+        # writes it, without importing the email package.
+        t = time.gmtime(second)
+        _date_header_value = "%s, %02d %s %04d %02d:%02d:%02d GMT" % (
+            _WEEKDAYS[t.tm_wday],
+            t.tm_mday,
+            _MONTHS[t.tm_mon - 1],
+            t.tm_year,
+            t.tm_hour,
+            t.tm_min,
+            t.tm_sec,
+        )
         _date_header_second = second
     return _date_header_value
 
@@ -169,28 +185,46 @@ def _spawn(coro: Any) -> asyncio.Task[None]:
     return task
 
 
-class _CookieMorsel(http.cookies.Morsel[str]):
-    """A `~http.cookies.Morsel` that also knows the ``Partitioned``
-    attribute (CHIPS), which the standard library gained only in 3.14."""
+@functools.cache
+def _cookie_tools() -> tuple[type[http.cookies.Morsel[str]], http.cookies.SimpleCookie]:
+    """The `~http.cookies.Morsel` class cookies are set with, and the coder
+    whose ``value_encode`` quotes values the way browsers expect; made on
+    the first `RequestHandler.set_cookie` (`http.cookies` is imported then).
+    """
+    import http.cookies
 
-    _reserved = {**http.cookies.Morsel._reserved, "partitioned": "Partitioned"}  # type: ignore[attr-defined]
-    _flags = {*http.cookies.Morsel._flags, "partitioned"}  # type: ignore[attr-defined]
+    class _CookieMorsel(http.cookies.Morsel[str]):
+        """A `~http.cookies.Morsel` that also knows the ``Partitioned``
+        attribute (CHIPS), which the standard library gained only in 3.14."""
+
+        _reserved = {**http.cookies.Morsel._reserved, "partitioned": "Partitioned"}  # type: ignore[attr-defined]
+        _flags = {*http.cookies.Morsel._flags, "partitioned"}  # type: ignore[attr-defined]
+
+    return _CookieMorsel, http.cookies.SimpleCookie()
 
 
-# value_encode quotes cookie values the way browsers expect.
-_COOKIE_CODER = http.cookies.SimpleCookie()
+def _cookie_error(message: str) -> Exception:
+    import http.cookies
+
+    return http.cookies.CookieError(message)
+
 
 # Controls (header injection) and characters beyond latin-1 (which the
 # head cannot carry: refused here, as a clean 500, not when it is sent).
-_HEADER_UNSAFE_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u0100-\U0010ffff]")
+# Written as the complement of what is allowed: a class with the range up
+# to U+10FFFF takes milliseconds to compile at import.
+_HEADER_UNSAFE_RE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 _ARG_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
-_BROWSER_IGNORED_RE = re.compile(r"[\t\r\n]")
-_REDIRECT_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f]")
-_SAFE_REASON_RE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f<>&\"]*")
-_COOKIE_NAME_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f;,=]")
-_COOKIE_ATTR_UNSAFE_RE = re.compile(r"[\x00-\x1f\x7f;]")
-_COOKIE_VALUE_UNSAFE_RE = re.compile(r"[\x00-\x1f\x7f]")
-_ETAG_LIST_RE = re.compile(rb'\*|(?:W/)?"[^"]*"')
+# Patterns of the less common paths (cookies, redirects, reasons, etags,
+# origins, signed values) stay source strings, compiled by `re`'s own cache
+# on first use rather than all at import.
+_BROWSER_IGNORED = r"[\t\r\n]"
+_REDIRECT_UNSAFE = r"[\x00-\x20\x7f]"
+_SAFE_REASON = r"[^\x00-\x08\x0a-\x1f\x7f<>&\"]*"
+_COOKIE_NAME_UNSAFE = r"[\x00-\x20\x7f;,=]"
+_COOKIE_ATTR_UNSAFE = r"[\x00-\x1f\x7f;]"
+_COOKIE_VALUE_UNSAFE = r"[\x00-\x1f\x7f]"
+_ETAG_LIST = rb'\*|(?:W/)?"[^"]*"'
 
 
 # Handler class -> whether a class after RequestHandler in its MRO (a mixin)
@@ -370,7 +404,7 @@ class RequestHandler:
             reason = escape.native_str(reason)
             # A reason with control characters (header injection) or HTML
             # specials (it is echoed in error pages) is replaced, not sent.
-            self._reason = reason if _SAFE_REASON_RE.fullmatch(reason) else "Unknown"
+            self._reason = reason if re.fullmatch(_SAFE_REASON, reason) else "Unknown"
         else:
             self._reason = httputil.responses.get(status_code, "Unknown")
 
@@ -524,20 +558,21 @@ class RequestHandler:
         """
         name = escape.native_str(name)
         value = escape.native_str(value)
-        if not name or _COOKIE_NAME_UNSAFE_RE.search(name):
-            raise http.cookies.CookieError("Invalid cookie attribute name %r" % name)
-        if _COOKIE_VALUE_UNSAFE_RE.search(value):
+        if not name or re.search(_COOKIE_NAME_UNSAFE, name):
+            raise _cookie_error("Invalid cookie attribute name %r" % name)
+        if re.search(_COOKIE_VALUE_UNSAFE, value):
             raise ValueError("Invalid cookie %r: %r" % (name, value))
         for attribute, text in (("domain", domain), ("path", path), ("samesite", samesite)):
-            if text is not None and _COOKIE_ATTR_UNSAFE_RE.search(text):
-                raise http.cookies.CookieError("Invalid cookie attribute %s %r" % (attribute, text))
+            if text is not None and re.search(_COOKIE_ATTR_UNSAFE, text):
+                raise _cookie_error("Invalid cookie attribute %s %r" % (attribute, text))
         if max_age is not None and not (isinstance(max_age, int) and not isinstance(max_age, bool)):
             # A string here could smuggle extra attributes into the header.
             raise ValueError("max_age must be an int, got %r" % (max_age,))
         if not hasattr(self, "_new_cookie"):
             self._new_cookie = {}
-        morsel = _CookieMorsel()
-        real_value, coded_value = _COOKIE_CODER.value_encode(value)
+        morsel_class, coder = _cookie_tools()
+        morsel = morsel_class()
+        real_value, coded_value = coder.value_encode(value)
         morsel.set(name, real_value, coded_value)
         if domain:
             morsel["domain"] = domain
@@ -556,8 +591,8 @@ class RequestHandler:
         if samesite:
             morsel["samesite"] = samesite
         for key, attr in kwargs.items():
-            if isinstance(attr, str) and _COOKIE_ATTR_UNSAFE_RE.search(attr):
-                raise http.cookies.CookieError("Invalid cookie attribute %s %r" % (key, attr))
+            if isinstance(attr, str) and re.search(_COOKIE_ATTR_UNSAFE, attr):
+                raise _cookie_error("Invalid cookie attribute %s %r" % (key, attr))
             if key == "max_age":
                 key = "max-age"
             if key in ("httponly", "secure", "partitioned") and not attr:
@@ -1328,7 +1363,7 @@ class RequestHandler:
         computed = utf8(self._headers.get("Etag", ""))
         if not computed:
             return False
-        candidates = _ETAG_LIST_RE.findall(utf8(if_none_match))
+        candidates = re.findall(_ETAG_LIST, utf8(if_none_match))
         if not candidates:
             return False
         if candidates[0] == b"*":
@@ -2041,9 +2076,9 @@ class ErrorHandler(RequestHandler):
 
 #: Schemes whose URLs a browser parses leniently (WHATWG URL "special").
 _SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
-_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-_AUTHORITY_END_RE = re.compile(r"[/?#]")
-_C0_EDGES_RE = re.compile(r"^[\x00-\x20]+|[\x00-\x20]+$")
+_SCHEME = r"([A-Za-z][A-Za-z0-9+.\-]*):"
+_AUTHORITY_END = r"[/?#]"
+_C0_EDGES = r"^[\x00-\x20]+|[\x00-\x20]+$"
 
 
 def _browser_origin(url: str) -> tuple[str | None, str | None]:
@@ -2054,8 +2089,8 @@ def _browser_origin(url: str) -> tuple[str | None, str | None]:
     ``https:evil.com`` and ``https:///evil.com`` both go to evil.com).
     A URL without scheme has an authority only when it starts with ``//``.
     """
-    url = _C0_EDGES_RE.sub("", _BROWSER_IGNORED_RE.sub("", url))
-    match = _SCHEME_RE.match(url)
+    url = re.sub(_C0_EDGES, "", re.sub(_BROWSER_IGNORED, "", url))
+    match = re.match(_SCHEME, url)
     scheme = match.group(1).lower() if match else None
     rest = url[match.end() :] if match else url
     if scheme is None or scheme in _SPECIAL_SCHEMES:
@@ -2067,7 +2102,7 @@ def _browser_origin(url: str) -> tuple[str | None, str | None]:
         rest = rest[2:]
     else:
         return scheme, None
-    return scheme, _AUTHORITY_END_RE.split(rest, 1)[0].lower()
+    return scheme, re.split(_AUTHORITY_END, rest, maxsplit=1)[0].lower()
 
 
 class RedirectHandler(RequestHandler):
@@ -2103,7 +2138,7 @@ class RedirectHandler(RequestHandler):
                 break
         if _browser_origin(to_url) != _browser_origin(prefix):
             raise HTTPError(400, "Redirect URL cannot change the scheme or netloc: %r", to_url)
-        if _REDIRECT_UNSAFE_RE.search(to_url):
+        if re.search(_REDIRECT_UNSAFE, to_url):
             raise HTTPError(400, "Redirect URL contains invalid characters: %r", to_url)
         if self.request.query_arguments:
             to_url = httputil.url_concat(
@@ -2293,6 +2328,8 @@ class StaticFileHandler(RequestHandler):
             return self.check_etag_header()
         ims_value = self.request.headers.get("If-Modified-Since")
         if ims_value is not None and self.modified is not None:
+            import email.utils
+
             try:
                 if_since = email.utils.parsedate_to_datetime(ims_value)
             except (TypeError, ValueError, IndexError):
@@ -2405,6 +2442,8 @@ class StaticFileHandler(RequestHandler):
     def get_content_type(self) -> str:
         """Return the ``Content-Type``, guessed from the file name; compressed
         files are served as they are, not with a ``Content-Encoding``."""
+        import mimetypes
+
         assert self.absolute_path is not None
         mime_type, encoding = mimetypes.guess_type(self.absolute_path)
         if encoding == "gzip":
@@ -2964,11 +3003,11 @@ def create_signed_value(
 
 # A version-2 value starts with "2|"; version 1 starts with base64 (which
 # never holds "|"), so a short prefix tells them apart.
-_SIGNED_VERSION_RE = re.compile(rb"^([1-9][0-9]*)\|(.*)$")
+_SIGNED_VERSION = rb"^([1-9][0-9]*)\|(.*)$"
 
 
 def _get_version(value: bytes) -> int:
-    match = _SIGNED_VERSION_RE.match(value)
+    match = re.match(_SIGNED_VERSION, value)
     if match is None:
         return 1
     try:
