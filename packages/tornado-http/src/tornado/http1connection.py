@@ -24,19 +24,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
-from tornado import _http1
-from tornado._http1 import (
-    DEFAULT_MAX_CHUNK_EXTENSIONS_SIZE,
-    MAX_CHUNK_LINE_SIZE,
-    BodyWriter,
-    Framing,
-    GzipBodyDecoder,
-    HTTP1ProtocolError,
-)
+from tornado import _http1, _http1_fast
+from tornado._http1 import BodyWriter, GzipBodyDecoder
 from tornado.httputil import (
     _ABNF,
     HTTPConnection,
@@ -65,7 +57,7 @@ DIGITS = _ABNF.digits
 HEXDIGITS = _ABNF.hexdigits
 #: A compiled regex (`bytes`) matching a CR or an LF, the characters that
 #: must never reach a header line from a value (header injection).
-CR_OR_LF_RE = re.compile(b"[\r\n]")
+CR_OR_LF_RE = _ABNF.cr_or_lf
 
 
 def parse_int(s: str) -> int:
@@ -107,68 +99,46 @@ def is_transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
 _DEFAULT_CHUNK_SIZE = 65536
 _DEFAULT_MAX_HEADER_SIZE = 65536
 
-# How far past ``max_header_size`` a single header line may run before the
-# stream gives up on it by itself (closing without an answer).  Heads whose
-# lines end within this margin are answered with 431.
-_HEAD_OVERRUN_MARGIN = 8192
+# The machine's head and chunk-line parsers, chosen once: the llhttp-backed
+# ones when httptools is installed and TORNADO_NO_SPEEDUPS is not set.
+_PARSERS = _http1_fast.select()
 
-# The most interim (1xx) responses a client accepts before the final one;
-# a server sending more is treated as malformed (it could keep a client
-# busy forever).
-_MAX_1XX_RESPONSES = 32
+# The most interim (1xx) responses a client accepts: the machine's rule,
+# under the name Tornado's tests import it by.
+_MAX_1XX_RESPONSES = _http1._MAX_1XX_RESPONSES
 
-# A chunked body made of many small chunks that are all buffered already is
-# parsed without waiting; every this many chunks the reader yields to the
-# IOLoop so other connections are served meanwhile.
-_CHUNKS_PER_YIELD = 64
+# How much one read asks of the stream: what is at hand, up to this (the
+# machine cuts it into the delegate's pieces).
+_READ_SIZE = 65536
 
-_head_patterns: dict[int, bytes] = {}
-_trailer_patterns: dict[int, bytes] = {}
-
-# A chunk-size line: up to its LF, or MAX_CHUNK_LINE_SIZE bytes without one
-# (then the line is refused with a 400 instead of the stream closing).
-_CHUNK_LINE_PATTERN = rb"\n|(?<=[\s\S]{%d})" % MAX_CHUNK_LINE_SIZE
+# The interim response to ``Expect: 100-continue``, serialised once.
+_CONTINUE = _http1.serialize_response_head(
+    ResponseStartLine("HTTP/1.1", 100, "Continue"), HTTPHeaders()
+)
 
 
-#: How far a head or trailer pattern match looks past the line end it starts at.
-_HEAD_PATTERN_OVERLAP = 3
+def _error_response(code: int) -> bytes:
+    """A bare status line to answer malformed input with, as Tornado
+    sends it: the body (none) ends with the connection."""
+    start_line = ResponseStartLine("HTTP/1.1", code, responses.get(code, "Bad Request"))
+    return _http1.serialize_response_head(start_line, HTTPHeaders())
 
 
-def _head_pattern(max_header_size: int) -> bytes:
-    """The regex that ends a message head: the blank line after the
-    headers, or else the first line end past ``max_header_size`` bytes.
-
-    Finding a line end past the limit lets the connection answer 431
-    instead of the stream closing on its own.  The pattern starts with a
-    literal LF, so the regex engine scans with a fast character search;
-    the look-behind is only tried at line ends and fails at once below the
-    limit.
-    """
-    pattern = _head_patterns.get(max_header_size)
-    if pattern is None:
-        pattern = rb"\n(?:\r?\n|(?<=[\s\S]{%d}))" % max_header_size
-        _head_patterns[max_header_size] = pattern
-    return pattern
-
-
-def _trailer_pattern(max_header_size: int) -> bytes:
-    """As `_head_pattern`, for the trailer section after the last chunk
-    (which may be just an empty line)."""
-    pattern = _trailer_patterns.get(max_header_size)
-    if pattern is None:
-        pattern = rb"\A\r?\n|\n(?:\r?\n|(?<=[\s\S]{%d}))" % max_header_size
-        _trailer_patterns[max_header_size] = pattern
-    return pattern
+def _new_machine(
+    role: Literal["server", "client"], params: HTTP1ConnectionParameters
+) -> _http1.HTTP1Parser:
+    return _http1.HTTP1Parser(
+        role,
+        max_header_size=params.max_header_size,
+        max_piece_size=params.chunk_size,
+        parsers=_PARSERS,
+    )
 
 
 def _consume_outcome(future: asyncio.Future[Any]) -> None:
     """Retrieve an abandoned future's exception so it is not logged."""
     if not future.cancelled():
         future.exception()
-
-
-def _is_head_end(data: bytes) -> bool:
-    return data.endswith((b"\n\n", b"\n\r\n"))
 
 
 class HTTP1ConnectionParameters:
@@ -402,6 +372,11 @@ class HTTP1Connection(HTTPConnection):
         self._response_start_line: ResponseStartLine | None = None
         self._response_headers: HTTPHeaders | None = None
         self._request_keep_alive = False
+        self._expects_continue = False
+        self._last_read_full = False
+        # The connection's HTTP/1 machine: the server connection shares one
+        # among the exchanges of its stream.
+        self._machine: _http1.HTTP1Parser | None = None
 
     # -- reading ---------------------------------------------------------
 
@@ -428,60 +403,89 @@ class HTTP1Connection(HTTPConnection):
             watchdog = self._watchdog = _Watchdog(self.stream)
         return watchdog
 
-    async def _read_head(self, expect_request: bool) -> bytes:
-        stream = self.stream
-        max_header_size = self.params.max_header_size
-        pattern = _head_pattern(max_header_size)
-        timeout = self.params.header_timeout
-        if timeout is not None:
-            self._get_watchdog().arm(timeout)
-        while True:
-            # A match starts at a line end and looks at most two bytes past
-            # it, so each search resumes where the last one gave up: a head
-            # that trickles in (or is huge) is scanned once, not per arrival.
-            future = stream._read_until_regex(
-                pattern, max_header_size + _HEAD_OVERRUN_MARGIN, _HEAD_PATTERN_OVERLAP
+    def _get_machine(self) -> _http1.HTTP1Parser:
+        machine = self._machine
+        if machine is None:
+            machine = self._machine = _new_machine(
+                "client" if self.is_client else "server", self.params
             )
-            if future.done() and expect_request:
-                # A pipelined request is already buffered: let other
-                # connections run before serving it.
-                await asyncio.sleep(0)
-            data = await future
-            if len(data) > max_header_size or not _is_head_end(data):
-                raise HTTP1ProtocolError(
-                    f"message head larger than {max_header_size} bytes", status_code=431
-                )
-            if expect_request and data[:1] in (b"\r", b"\n") and not data.strip(b"\r\n"):
-                # Stray empty lines between requests (RFC 9112 section
-                # 2.2): not a head yet.
+        return machine
+
+    async def _next_event(self) -> _http1.Event:
+        """The machine's next event, reading from the stream as it needs.
+
+        A client reports a connection that closes before the response is
+        complete as `~tornado.iostream.StreamClosedError`, as a server does
+        whenever its peer goes away.
+        """
+        machine = self._get_machine()
+        event = machine.next_event()
+        stream = self.stream
+        while event is None:
+            try:
+                future = stream.read_bytes(_READ_SIZE, partial=True)
+                if future.done():
+                    # The data was at hand: let other connections run before
+                    # more of it is parsed.
+                    await asyncio.sleep(0)
+                data = await future
+            except StreamClosedError:
+                watchdog = self._watchdog
+                if not self.is_client or (watchdog is not None and watchdog.fired):
+                    raise
+                # A body that runs until the close ends here; anything else
+                # is cut short.
+                machine.receive_eof()
+                try:
+                    event = machine.next_event()
+                except _http1.IncompleteMessageError:
+                    raise StreamClosedError(real_error=stream.error) from None
+                if type(event) is _http1.ConnectionClosed:
+                    raise StreamClosedError(real_error=stream.error) from None
                 continue
-            if timeout is not None:
-                self._get_watchdog().disarm()
-            return data
+            # A read that filled the stream's whole chunk probably left more
+            # in the kernel (the stream then receives again at once).
+            self._last_read_full = len(data) >= stream.read_chunk_size
+            machine.receive_data(data)
+            event = machine.next_event()
+        return event
 
     async def _read_message(self, delegate: HTTPMessageDelegate) -> bool:
         need_delegate_close = False
         reading_body = False
         start_line: RequestStartLine | ResponseStartLine
+        machine = self._get_machine()
         try:
+            timeout = self.params.header_timeout
+            if timeout is not None:
+                self._get_watchdog().arm(timeout)
             if self.is_client:
-                start_line, headers, framing = await self._read_response_head(delegate)
+                request_line = self._request_start_line
+                machine.max_body_size = self._max_body_size
+                machine.expect_response(request_line.method if request_line is not None else "GET")
+                response = await self._read_response_head(delegate)
                 if self._detached:
                     return False
+                start_line, headers, framing = (
+                    response.start_line,
+                    response.headers,
+                    response.framing,
+                )
+                self._response_start_line = start_line
+                self._response_headers = headers
+                if not response.keep_alive:
+                    self._disconnect_on_finish = True
             else:
-                data = await self._read_head(True)
-                request_line, headers = _http1.parse_request_head(data)
-                if request_line.version == "HTTP/1.1" and "Host" not in headers:
-                    # RFC 9112 3.2: an HTTP/1.1 request without Host is a 400
-                    # (as Tornado answers it).
-                    raise HTTP1ProtocolError("Missing Host header")
-                # Framing errors (smuggling attempts) are refused before the
-                # delegate sees anything.
-                framing = _http1.request_framing(request_line, headers)
-                self._request_start_line = start_line = request_line
+                event = await self._next_event()
+                assert type(event) is _http1.RequestHead
+                start_line, headers, framing = event.start_line, event.headers, event.framing
+                self._request_start_line = event.start_line
                 self._request_headers = headers
-                self._request_keep_alive = _http1.request_keep_alive(request_line, headers)
-                self._disconnect_on_finish = self.no_keep_alive or not self._request_keep_alive
+                self._request_keep_alive = event.keep_alive
+                self._disconnect_on_finish = self.no_keep_alive or not event.keep_alive
+                self._expects_continue = event.expects_continue
+            if timeout is not None:
+                self._get_watchdog().disarm()
             need_delegate_close = True
             result = delegate.headers_received(start_line, headers)
             if result is not None:
@@ -491,10 +495,13 @@ class HTTP1Connection(HTTPConnection):
                 return False
             if framing.kind != "none":
                 reading_body = True
-                if not self.is_client and self._body_expects_continue(headers):
-                    self.stream.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                await self._read_body(framing, delegate)
+                if self._expects_continue and not self._response_started:
+                    self.stream.write(_CONTINUE)
+                await self._read_body(delegate)
                 reading_body = False
+            else:
+                # The machine's EndOfMessage for a body-less message.
+                machine.next_event()
             self._read_finished = True
             if not self._write_finished or self.is_client:
                 if not self.is_client:
@@ -518,21 +525,18 @@ class HTTP1Connection(HTTPConnection):
                 return False
             return not self.stream.closed()
         except HTTPInputError as e:
-            if self.is_client:
-                if getattr(e, "status_code", 400) == 431:
-                    # A head past max_header_size: the read the client asked
-                    # for cannot be satisfied, and that is what it is told.
-                    gen_log.info("Unsatisfiable read from %s: %s", self.context, e)
-                    self.stream.close(exc_info=UnsatisfiableReadError(str(e)))
-                else:
-                    gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
-                self.close()
-                need_delegate_close = True
-                return False
             if getattr(e, "status_code", 400) == 431:
                 gen_log.info("Unsatisfiable read from %s: %s", self.context, e)
             else:
                 gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
+            if self.is_client:
+                if getattr(e, "status_code", 400) == 431:
+                    # A head past max_header_size: the read the client asked
+                    # for cannot be satisfied, and that is what it is told.
+                    self.stream.close(exc_info=UnsatisfiableReadError(str(e)))
+                self.close()
+                need_delegate_close = True
+                return False
             await self._answer_bad_request(e)
             return False
         except StreamClosedError as e:
@@ -585,237 +589,80 @@ class HTTP1Connection(HTTPConnection):
         app_log.error("Uncaught exception reading a response from %s", self.context, exc_info=True)
         self.close()
 
-    async def _read_response_head(
-        self, delegate: HTTPMessageDelegate
-    ) -> tuple[ResponseStartLine, HTTPHeaders, Framing]:
-        request_line = self._request_start_line
-        method = request_line.method if request_line is not None else "GET"
-        interim = 0
+    async def _read_response_head(self, delegate: HTTPMessageDelegate) -> _http1.ResponseHead:
         while True:
-            data = await self._read_head(False)
-            start_line, headers = _http1.parse_response_head(data)
-            code = start_line.code
-            framing = _http1.response_framing(method, start_line, headers, self._max_body_size)
-            if code < 200 and code != 101:
-                # Interim responses (100 Continue and the like) carry no
-                # body; the delegate sees them (a client sends its body on
-                # 100) and the final response follows.
-                if "Content-Length" in headers or "Transfer-Encoding" in headers:
-                    raise HTTP1ProtocolError(f"a {code} response cannot have a body")
-                interim += 1
-                if interim > _MAX_1XX_RESPONSES:
-                    raise HTTP1ProtocolError("Too many 1xx responses")
-                result = delegate.headers_received(start_line, headers)
-                if result is not None:
-                    await result
-                continue
-            self._response_start_line = start_line
-            self._response_headers = headers
-            if not _http1.response_keep_alive(start_line, headers, framing) or code == 101:
-                self._disconnect_on_finish = True
-            return start_line, headers, framing
+            event = await self._next_event()
+            assert type(event) is _http1.ResponseHead
+            code = event.start_line.code
+            if code >= 200 or code == 101:
+                return event
+            # Interim responses (100 Continue and the like): the delegate
+            # sees them (a client sends its body on 100) and the final
+            # response follows.
+            result = delegate.headers_received(event.start_line, event.headers)
+            if result is not None:
+                await result
 
-    def _body_expects_continue(self, headers: HTTPHeaders) -> bool:
-        request_line = self._request_start_line
-        return (
-            request_line is not None
-            and request_line.version == "HTTP/1.1"
-            and not self._response_started
-            and headers.get("Expect", "").lower() == "100-continue"
-        )
-
-    async def _read_body(self, framing: Framing, delegate: HTTPMessageDelegate) -> None:
-        if framing.kind == "length" and framing.length > self._max_body_size:
-            raise HTTP1ProtocolError(
-                f"Content-Length too long ({framing.length} bytes, limit {self._max_body_size})"
-            )
+    async def _read_body(self, delegate: HTTPMessageDelegate) -> None:
+        machine = self._get_machine()
+        machine.max_body_size = self._max_body_size
         if self._body_timeout is not None:
             self._get_watchdog().arm(self._body_timeout)
-        if framing.kind == "length":
-            await self._read_fixed_body(framing.length, delegate)
-        elif framing.kind == "chunked":
-            await self._read_chunked_body(delegate)
-        else:
-            await self._read_body_until_close(delegate)
+        chunk_size = self.params.chunk_size
+        # Body pieces at hand are merged up to chunk_size and handed on when
+        # full, at the end, or when the next piece must be waited for (so a
+        # slow sender's bytes are never held back).
+        pending: list[bytes] = []
+        pending_size = 0
+        while True:
+            event = machine.next_event()
+            if event is None:
+                if pending and not self._last_read_full:
+                    await self._deliver(delegate, pending)
+                    pending_size = 0
+                event = await self._next_event()
+            if type(event) is not _http1.Data:
+                break
+            data = event.data
+            # Whole pieces of chunk_size as far as the data at hand allows:
+            # the delegate sees the same pieces however the body was split
+            # into packets.
+            while len(data) >= chunk_size - pending_size:
+                cut = chunk_size - pending_size
+                pending.append(data[:cut])
+                data = data[cut:]
+                await self._deliver(delegate, pending)
+                pending_size = 0
+            if data:
+                pending.append(data)
+                pending_size += len(data)
+            if pending and machine.buffered:
+                # More is at hand already: parsing it never waits, so let
+                # other connections run in between.
+                await asyncio.sleep(0)
+        if pending:
+            await self._deliver(delegate, pending)
         if self._body_timeout is not None:
             self._get_watchdog().disarm()
 
-    async def _deliver(self, delegate: HTTPMessageDelegate, data: bytes) -> None:
-        # Once a server's application has finished its response, the rest of
-        # the body is read (to keep the framing) but no longer delivered.
+    async def _deliver(self, delegate: HTTPMessageDelegate, pending: list[bytes]) -> None:
+        """Hand the merged ``pending`` pieces to the delegate and empty the list."""
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
+        # Once a server's application has finished its response, the rest
+        # of the body is read (to keep the framing) but no longer delivered.
         if not self._write_finished or self.is_client:
             result = delegate.data_received(data)
             if result is not None:
                 await result
-
-    async def _read_fixed_body(self, length: int, delegate: HTTPMessageDelegate) -> None:
-        stream = self.stream
-        chunk_size = self.params.chunk_size
-        # A read started to top a piece up, still waiting for the network.
-        carried: asyncio.Future[bytes] | None = None
-        while length > 0:
-            want = min(chunk_size, length)
-            if carried is None:
-                data = await stream.read_bytes(want, partial=True)
-            else:
-                data = await carried
-                carried = None
-            # Pieces of chunk_size as far as the data at hand allows (the
-            # delegate sees the same pieces however the body was split into
-            # packets), but what has arrived is never held back waiting for
-            # more: a slow sender's bytes are handed on as they come.
-            size = len(data)
-            if size < want:
-                pieces = [data]
-                while size < want:
-                    more = stream.read_bytes(want - size, partial=True)
-                    if not more.done():
-                        carried = more
-                        break
-                    piece = more.result()
-                    pieces.append(piece)
-                    size += len(piece)
-                data = b"".join(pieces)
-            length -= size
-            try:
-                await self._deliver(delegate, data)
-            except BaseException:
-                if carried is not None:
-                    carried.add_done_callback(_consume_outcome)
-                raise
-
-    async def _read_chunked_body(self, delegate: HTTPMessageDelegate) -> None:
-        stream = self.stream
-        chunk_size = self.params.chunk_size
-        total = 0
-        extensions = 0
-        # Chunk data not yet handed on: small chunks are merged into pieces
-        # of up to chunk_size, handed on when full or when the next read has
-        # to wait for the network (so a slow stream of chunks is not held
-        # back).
-        pending: list[bytes] = []
-        pending_size = 0
-        chunks_since_wait = 0
-        while True:
-            line_future = stream.read_until_regex(_CHUNK_LINE_PATTERN)
-            if not line_future.done():
-                # About to wait: other connections run meanwhile anyway.
-                chunks_since_wait = 0
-                if pending:
-                    await self._deliver_pending(delegate, pending, line_future)
-                    pending_size = 0
-            line = await line_future
-            if not line.endswith(b"\n"):
-                raise HTTP1ProtocolError(
-                    f"invalid chunk size line (longer than {MAX_CHUNK_LINE_SIZE})"
-                )
-            size, extensions_length = _http1.parse_chunk_size_line(line)
-            extensions += extensions_length
-            if extensions > DEFAULT_MAX_CHUNK_EXTENSIONS_SIZE:
-                raise HTTP1ProtocolError("too many chunk extensions")
-            if size == 0:
-                break
-            total += size
-            if total > self._max_body_size:
-                raise HTTP1ProtocolError(
-                    f"chunked body too large (more than {self._max_body_size} bytes)"
-                )
-            remaining = size
-            while remaining:
-                data_future = stream.read_bytes(
-                    min(chunk_size - pending_size, remaining), partial=True
-                )
-                if not data_future.done():
-                    # About to wait: other connections run meanwhile anyway.
-                    chunks_since_wait = 0
-                    if pending:
-                        await self._deliver_pending(delegate, pending, data_future)
-                        pending_size = 0
-                data = await data_future
-                remaining -= len(data)
-                pending.append(data)
-                pending_size += len(data)
-                if pending_size >= chunk_size:
-                    await self._deliver_pending(delegate, pending, None)
-                    pending_size = 0
-            end_future = stream.read_bytes(2)
-            if not end_future.done():
-                # About to wait: other connections run meanwhile anyway.
-                chunks_since_wait = 0
-                if pending:
-                    await self._deliver_pending(delegate, pending, end_future)
-                    pending_size = 0
-            _http1.check_chunk_data_end(await end_future)
-            chunks_since_wait += 1
-            if chunks_since_wait == _CHUNKS_PER_YIELD:
-                # Many small chunks already buffered are parsed without ever
-                # waiting: let other connections run now and then.
-                chunks_since_wait = 0
-                await asyncio.sleep(0)
-        if pending:
-            await self._deliver_pending(delegate, pending, None)
-        max_header_size = self.params.max_header_size
-        trailers = await stream._read_until_regex(
-            _trailer_pattern(max_header_size),
-            max_header_size + _HEAD_OVERRUN_MARGIN,
-            _HEAD_PATTERN_OVERLAP,
-        )
-        if len(trailers) > max_header_size or not (
-            trailers in (b"\r\n", b"\n") or _is_head_end(trailers)
-        ):
-            raise HTTP1ProtocolError("trailer section too large", status_code=431)
-        # Trailer fields are validated (a malformed section is an error)
-        # but not passed on, as in Tornado.
-        _http1.parse_trailers(trailers)
-
-    async def _deliver_pending(
-        self,
-        delegate: HTTPMessageDelegate,
-        pending: list[bytes],
-        waiting: asyncio.Future[bytes] | None,
-    ) -> None:
-        """Hand the merged ``pending`` pieces on and empty the list.
-
-        ``waiting`` is a read started before (it goes on meanwhile); if the
-        delegate fails, nobody will await it, so its outcome is consumed
-        here rather than reported as never retrieved.
-        """
-        data = pending[0] if len(pending) == 1 else b"".join(pending)
-        pending.clear()
-        try:
-            await self._deliver(delegate, data)
-        except BaseException:
-            if waiting is not None:
-                waiting.add_done_callback(_consume_outcome)
-            raise
-
-    async def _read_body_until_close(self, delegate: HTTPMessageDelegate) -> None:
-        stream = self.stream
-        chunk_size = self.params.chunk_size
-        total = 0
-        while True:
-            try:
-                data = await stream.read_bytes(chunk_size, partial=True)
-            except StreamClosedError:
-                if self._watchdog is not None and self._watchdog.fired:
-                    raise
-                return
-            total += len(data)
-            if total > self._max_body_size:
-                raise HTTP1ProtocolError(f"Body too long (more than {self._max_body_size} bytes)")
-            await self._deliver(delegate, data)
 
     async def _answer_bad_request(self, error: HTTPInputError) -> None:
         """Answer malformed input with its status (unless a response is
         already under way), then close."""
         stream = self.stream
         if not self._response_started and not stream.closed():
-            code = getattr(error, "status_code", 400)
-            reason = responses.get(code, "Bad Request")
             try:
-                # A bare status line, as Tornado sends: the body (none) ends
-                # with the connection.
-                await stream.write(b"HTTP/1.1 %d %s\r\n\r\n" % (code, reason.encode("latin-1")))
+                await stream.write(_error_response(getattr(error, "status_code", 400)))
             except StreamClosedError:
                 pass
         self.close()
@@ -868,6 +715,12 @@ class HTTP1Connection(HTTPConnection):
         """
         self._clear_callbacks()
         self._detached = True
+        machine = self._machine
+        if machine is not None and machine.buffered:
+            # Bytes that came after the message (the first frames of a
+            # WebSocket, say) are the new owner's to read.
+            self.stream._unread(machine.trailing_data)
+            self._machine = None
         if self._watchdog is not None:
             self._watchdog.cancel()
         future = self._finish_future
@@ -1099,9 +952,11 @@ class HTTP1ServerConnection:
         # Nagle's algorithm only adds latency; set once per connection.
         stream.set_nodelay(True)
         watchdog: _Watchdog | None = None
+        machine = _new_machine("server", self.params)
         try:
             while True:
                 conn = HTTP1Connection(stream, False, self.params, self.context)
+                conn._machine = machine
                 if watchdog is None:
                     watchdog = conn._get_watchdog()
                 else:

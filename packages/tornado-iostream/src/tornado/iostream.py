@@ -466,6 +466,24 @@ class BaseIOStream:
         self._try_inline_read()
         return future
 
+    def _unread(self, data: bytes) -> None:
+        """Put ``data`` back in front of the buffered bytes, to be read again.
+
+        A documented internal of tornado-iostream (see its README): a
+        protocol that parsed ahead of what it consumed (`tornado.http1connection`
+        hands a detached stream back with the bytes that followed the HTTP
+        message) returns the surplus, so the next read sees it first.
+        """
+        if not data:
+            return
+        pos, end = self._read_pos, self._read_end
+        rest = self._read_view[pos:end].tobytes() if end != pos else b""
+        self._drop_buffer()
+        self._append(data + rest if rest else data)
+        self._read_scan_from = 0
+        if self._read_future is not None:
+            self._try_inline_read()
+
     def _start_read(self, kind: int) -> Future[Any]:
         if self._read_future is not None:
             raise RuntimeError("Already reading")
