@@ -61,10 +61,18 @@ Wiring (``tornado.http1connection``)
 stream, so pipelined bytes stay in its buffer) and keeps only the I/O,
 the timeouts and the delegate calls:
 
-* Reading: whenever `HTTP1Parser.next_event` returns None, the connection
-  reads what the stream has (up to 64 KiB) and `HTTP1Parser.receive_data`
-  it.  A client passes the end of the stream on with `receive_eof` (a
-  body that runs until close ends there; anything else cut short is
+* Server: ``HTTP1ServerConnection`` is event-driven.  The stream hands
+  every received block straight to `HTTP1Parser.receive_data`
+  (``IOStream._start_consuming``, a documented internal of
+  tornado-iostream), and the events that block completes are passed on at
+  once, in the same callback; the connection stops taking bytes
+  (``_stop_consuming``) while a delegate's awaitable is pending and until
+  a response is out, then takes up what the stream buffered meanwhile.
+* Client (and a server-side ``HTTP1Connection.read_response`` used on its
+  own): whenever `HTTP1Parser.next_event` returns None, the connection
+  reads what the stream has (up to 64 KiB) and feeds it.  A client passes
+  the end of the stream on with `receive_eof` (a body that runs until
+  close ends there; anything else cut short is
   `~tornado.iostream.StreamClosedError`); a server stops at the close.
 * Events: `RequestHead` / `ResponseHead` go to the delegate's
   ``headers_received`` (a client's interim 1xx heads too), then

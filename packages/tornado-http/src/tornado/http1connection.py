@@ -6,17 +6,21 @@ it writes a request and reads the response.  `HTTP1ServerConnection`
 serves a sequence of requests on one connection (keep-alive, pipelining),
 making an `HTTP1Connection` for each.
 
-The protocol itself (parsing heads, deciding the body framing, framing
-outgoing bodies, every request-smuggling and size check) lives in the
-sans-IO module ``tornado._http1``; this module only moves bytes between it
-and the stream, keeps the connection state and enforces the timeouts.
+The protocol itself (parsing heads, deciding the body framing and
+keep-alive, framing outgoing bodies, every request-smuggling and size
+check) is the sans-IO machine ``tornado._http1.HTTP1Parser``; this module
+only moves bytes between it and the stream, calls the delegates and
+enforces the timeouts.  A served connection is event-driven: the stream
+hands received bytes to the machine as they arrive, and a request without
+a body is dispatched in the same callback, without a read future or a
+task (see `HTTP1ServerConnection`).
 
-Per-request costs are kept low on purpose: the head regex and limits are
-derived once per parameters, ``TCP_NODELAY`` is set once per connection,
-one watchdog timer per connection enforces the header, idle and body
-timeouts (re-armed by storing a deadline, not by scheduling a timer per
-request), and the common case of a response written synchronously never
-allocates a future to wait for it.
+Per-request costs are kept low on purpose: the machine and its limits are
+made once per connection, ``TCP_NODELAY`` is set once per connection, one
+watchdog timer per connection enforces the header, idle and body timeouts
+(re-armed by storing a deadline, not by scheduling a timer per request),
+and the common case of a response written synchronously never allocates
+a future to wait for it.
 """
 
 from __future__ import annotations
@@ -377,6 +381,8 @@ class HTTP1Connection(HTTPConnection):
         # The connection's HTTP/1 machine: the server connection shares one
         # among the exchanges of its stream.
         self._machine: _http1.HTTP1Parser | None = None
+        # The HTTP1ServerConnection serving this exchange, if any.
+        self._server: HTTP1ServerConnection | None = None
 
     # -- reading ---------------------------------------------------------
 
@@ -678,7 +684,9 @@ class HTTP1Connection(HTTPConnection):
         ``on_connection_close``).
         """
         self._close_callback = callback
-        if callback is not None and not self._detached:
+        if callback is not None and not self._detached and self._server is None:
+            # (A served connection's stream reports its close to the
+            # HTTP1ServerConnection, which calls back.)
             self.stream.set_close_callback(self._on_connection_close)
 
     def _on_connection_close(self) -> None:
@@ -693,7 +701,7 @@ class HTTP1Connection(HTTPConnection):
 
     def _clear_callbacks(self) -> None:
         self._close_callback = None
-        if not self._detached:
+        if not self._detached and self._server is None:
             self.stream.set_close_callback(None)
 
     def close(self) -> None:
@@ -715,6 +723,9 @@ class HTTP1Connection(HTTPConnection):
         """
         self._clear_callbacks()
         self._detached = True
+        server = self._server
+        if server is not None:
+            server._on_detach()
         machine = self._machine
         if machine is not None and machine.buffered:
             # Bytes that came after the message (the first frames of a
@@ -902,6 +913,9 @@ class HTTP1Connection(HTTPConnection):
             if self._disconnect_on_finish:
                 self.close()
                 return
+            if self._server is not None:
+                self._server._response_finished(self)
+                return
         finish_future = self._finish_future
         if finish_future is not None and not finish_future.done():
             finish_future.set_result(None)
@@ -910,9 +924,19 @@ class HTTP1Connection(HTTPConnection):
 class HTTP1ServerConnection:
     """Serves a sequence of requests on one connection.
 
-    `start_serving` reads requests one after another (pipelined requests
-    are answered in order) and hands each to an
+    `start_serving` parses requests as their bytes arrive (pipelined
+    requests are answered in order) and hands each to an
     `~tornado.httputil.HTTPServerConnectionDelegate`.
+
+    The connection is event-driven: the stream hands received bytes
+    straight to the HTTP/1 machine (``IOStream._start_consuming``, a
+    documented internal of tornado-iostream), and each event is passed on
+    to the request's delegate as it comes.  A request without a body, from
+    its head to the delegate's ``finish``, runs within the one callback in
+    which its bytes arrived: no read future, no task, no await.  Taking
+    bytes pauses while a delegate's awaitable is pending and while a
+    response is being written (the stream buffers meanwhile, with its
+    read-ahead bound), so pipelined requests are answered one at a time.
 
     .. versionadded:: 4.0
     """
@@ -931,6 +955,23 @@ class HTTP1ServerConnection:
         self.params = params
         self.context = context
         self._serving_future: asyncio.Future[None] | None = None
+        self._delegate: Any = None
+        self._machine: _http1.HTTP1Parser | None = None
+        self._watchdog: _Watchdog | None = None
+        # The exchange under way: its connection and (possibly wrapped)
+        # delegate, whether the delegate must hear of a close, and the head.
+        self._conn: HTTP1Connection | None = None
+        self._request_delegate: HTTPMessageDelegate | None = None
+        self._need_delegate_close = False
+        self._framing: _http1.Framing | None = None
+        self._reading_body = False
+        self._awaiting_response = False
+        # Body pieces at hand, merged up to chunk_size before delivery.
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._paused = True
+        self._processing = False
+        self._ended = False
 
     async def close(self) -> None:
         """Close the connection and wait until its request loop has ended."""
@@ -944,35 +985,314 @@ class HTTP1ServerConnection:
     def start_serving(self, delegate: Any) -> None:
         """Start reading requests and passing them to ``delegate`` (an
         `~tornado.httputil.HTTPServerConnectionDelegate`)."""
-        self._serving_future = asyncio.ensure_future(self._server_request_loop(delegate))
-
-    async def _server_request_loop(self, delegate: Any) -> None:
         stream = self.stream
+        self._serving_future = asyncio.get_running_loop().create_future()
+        self._delegate = delegate
+        self._machine = _new_machine("server", self.params)
+        self._watchdog = _Watchdog(stream)
+        if stream.closed():
+            self._end()
+            return
         # Responses are written whole or in application-sized pieces, so
         # Nagle's algorithm only adds latency; set once per connection.
         stream.set_nodelay(True)
-        watchdog: _Watchdog | None = None
-        machine = _new_machine("server", self.params)
+        stream.set_close_callback(self._on_stream_close)
+        self._wait_for_head()
+        self._resume()
+
+    # -- taking bytes ------------------------------------------------------
+
+    def _resume(self) -> None:
+        if self._ended or self.stream.closed():
+            return
+        self._paused = False
+        data = self.stream._start_consuming(self._on_data)
+        assert self._machine is not None
+        if data:
+            self._machine.receive_data(data)
+        self._process()
+
+    def _pause(self) -> None:
+        self._paused = True
+        self.stream._stop_consuming()
+
+    def _on_data(self, data: bytes) -> None:
+        assert self._machine is not None
+        self._machine.receive_data(data)
+        self._process()
+
+    def _process(self) -> None:
+        """Pass on the machine's events until it needs more bytes or the
+        exchange has to wait."""
+        if self._processing:
+            # Called back from within a delegate: the loop below goes on.
+            return
+        machine = self._machine
+        assert machine is not None
+        self._processing = True
         try:
-            while True:
-                conn = HTTP1Connection(stream, False, self.params, self.context)
-                conn._machine = machine
-                if watchdog is None:
-                    watchdog = conn._get_watchdog()
+            while not self._paused:
+                event = machine.next_event()
+                if event is None:
+                    if self._pending:
+                        self._flush()
+                    return
+                kind = type(event)
+                if kind is _http1.Data:
+                    self._on_body_data(event.data)  # type: ignore[union-attr]
+                elif kind is _http1.RequestHead:
+                    self._on_head(event)  # type: ignore[arg-type]
                 else:
-                    conn._watchdog = watchdog
-                request_delegate = delegate.start_request(self, conn)
-                try:
-                    keep_going = await conn.read_response(request_delegate)
-                except (StreamClosedError, asyncio.CancelledError):
-                    return
-                except Exception:
-                    app_log.error("Uncaught exception serving %s", self.context, exc_info=True)
-                    conn.close()
-                    return
-                if not keep_going:
-                    return
+                    self._on_end()
+        except HTTPInputError as e:
+            self._bad_request(e)
+        except Exception:
+            app_log.error("Uncaught exception serving %s", self.context, exc_info=True)
+            self._fail()
         finally:
-            if watchdog is not None:
-                watchdog.cancel()
-            delegate.on_close(self)
+            self._processing = False
+
+    def _wait_for(self, result: Awaitable[None], then: Callable[[], None] | None) -> None:
+        """Pause until a delegate's awaitable is done, then run ``then``
+        and take bytes again."""
+        self._pause()
+        future = asyncio.ensure_future(result)
+
+        def done(future: asyncio.Future[None]) -> None:
+            if self._ended:
+                _consume_outcome(future)
+                return
+            try:
+                future.result()
+                if then is not None:
+                    self._processing = True
+                    try:
+                        then()
+                    finally:
+                        self._processing = False
+            except HTTPInputError as e:
+                self._bad_request(e)
+                return
+            except (Exception, asyncio.CancelledError):
+                app_log.error("Uncaught exception serving %s", self.context, exc_info=True)
+                self._fail()
+                return
+            if self._paused and self._conn is not None and self._conn._detached:
+                self._end()
+            elif self._paused and not self._awaiting_response:
+                self._resume()
+
+        future.add_done_callback(done)
+
+    # -- events ------------------------------------------------------------
+
+    def _wait_for_head(self) -> None:
+        timeout = self.params.header_timeout
+        if timeout is not None:
+            assert self._watchdog is not None
+            self._watchdog.arm(timeout)
+
+    def _on_head(self, event: _http1.RequestHead) -> None:
+        params = self.params
+        if params.header_timeout is not None:
+            assert self._watchdog is not None
+            self._watchdog.disarm()
+        conn = HTTP1Connection(self.stream, False, params, self.context)
+        conn._machine = self._machine
+        conn._watchdog = self._watchdog
+        conn._server = self
+        conn._request_start_line = event.start_line
+        conn._request_headers = event.headers
+        conn._request_keep_alive = event.keep_alive
+        conn._disconnect_on_finish = conn.no_keep_alive or not event.keep_alive
+        conn._expects_continue = event.expects_continue
+        self._conn = conn
+        delegate: HTTPMessageDelegate = self._delegate.start_request(self, conn)
+        if params.decompress:
+            delegate = _GzipMessageDelegate(delegate, conn)
+        self._request_delegate = delegate
+        self._framing = event.framing
+        self._need_delegate_close = True
+        result = delegate.headers_received(event.start_line, event.headers)
+        if result is not None:
+            self._wait_for(result, self._after_head)
+            return
+        self._after_head()
+
+    def _after_head(self) -> None:
+        conn = self._conn
+        assert conn is not None and self._framing is not None
+        if conn._detached:
+            self._need_delegate_close = False
+            self._pause()
+            self._end()
+            return
+        if self._framing.kind == "none":
+            return
+        self._reading_body = True
+        if conn._expects_continue and not conn._response_started:
+            self.stream.write(_CONTINUE)
+        assert self._machine is not None
+        self._machine.max_body_size = conn._max_body_size
+        if conn._body_timeout is not None:
+            assert self._watchdog is not None
+            self._watchdog.arm(conn._body_timeout)
+
+    def _on_body_data(self, data: bytes) -> None:
+        conn = self._conn
+        assert conn is not None
+        if conn._write_finished:
+            # The application has answered already: the rest of the body is
+            # read (to keep the framing) but no longer delivered.
+            return
+        if self._pending and self._pending_size + len(data) > self.params.chunk_size:
+            self._flush()
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if not self._paused and self._pending_size >= self.params.chunk_size:
+            self._flush()
+
+    def _flush(self, then: Callable[[], None] | None = None) -> bool:
+        """Deliver the pending body pieces; True if the delegate's awaitable
+        is pending (``then`` runs after it)."""
+        pending = self._pending
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
+        self._pending_size = 0
+        conn = self._conn
+        assert conn is not None and self._request_delegate is not None
+        if conn._write_finished:
+            return False
+        result = self._request_delegate.data_received(data)
+        if result is None:
+            return False
+        self._wait_for(result, then)
+        return True
+
+    def _on_end(self) -> None:
+        if self._pending and self._flush(self._end_of_request):
+            # The end of the message is handled once the last piece is in.
+            return
+        self._end_of_request()
+
+    def _end_of_request(self) -> None:
+        conn = self._conn
+        delegate = self._request_delegate
+        assert conn is not None and delegate is not None
+        if self._reading_body:
+            self._reading_body = False
+            if conn._body_timeout is not None:
+                assert self._watchdog is not None
+                self._watchdog.disarm()
+        conn._read_finished = True
+        self._need_delegate_close = False
+        if not conn._write_finished:
+            delegate.finish()
+        if conn._detached:
+            self._pause()
+            self._end()
+        elif conn._request_finished:
+            self._next_request()
+        else:
+            # The application answers asynchronously; the stream's close
+            # callback watches for the client going away meanwhile.
+            self._awaiting_response = True
+            self._pause()
+
+    def _on_detach(self) -> None:
+        """Called by the exchange's connection when it hands the stream
+        over: from now on the stream is the new owner's."""
+        self._pause()
+        self.stream.set_close_callback(None)
+        self._end()
+
+    def _response_finished(self, conn: HTTP1Connection) -> None:
+        """Called by the exchange's connection once its response is out."""
+        if conn is not self._conn or not self._awaiting_response:
+            # Finished within _end_of_request, which goes on by itself.
+            return
+        self._awaiting_response = False
+        self._next_request()
+        if self._paused and not self._ended:
+            self._resume()
+
+    def _next_request(self) -> None:
+        self._conn = None
+        self._request_delegate = None
+        if self.stream.closed():
+            return
+        self._wait_for_head()
+        machine = self._machine
+        assert machine is not None
+        if machine.buffered and self._processing:
+            # A pipelined request is at hand: let other connections run
+            # before serving it.
+            self._pause()
+            asyncio.get_running_loop().call_soon(self._resume)
+
+    # -- the end -----------------------------------------------------------
+
+    def _bad_request(self, error: HTTPInputError) -> None:
+        if getattr(error, "status_code", 400) == 431:
+            gen_log.info("Unsatisfiable read from %s: %s", self.context, error)
+        else:
+            gen_log.info("Malformed HTTP message from %s: %s", self.context, error)
+        self._pause()
+        conn = self._conn
+        stream = self.stream
+        if (conn is None or not conn._response_started) and not stream.closed():
+            # A bare status line, as Tornado sends: the body (none) ends
+            # with the connection.
+            written = stream.write(_error_response(getattr(error, "status_code", 400)))
+            if not written.done():
+                written.add_done_callback(lambda _: stream.close())
+                return
+        stream.close()
+
+    def _fail(self) -> None:
+        self._pause()
+        if self._conn is not None:
+            self._conn.close()
+        self.stream.close()
+
+    def _on_stream_close(self) -> None:
+        conn = self._conn
+        watchdog = self._watchdog
+        if watchdog is not None and watchdog.fired:
+            # An idle connection timing out between requests is routine; a
+            # body that stops coming is worth a note.
+            gen_log.log(
+                logging.INFO if self._reading_body else logging.DEBUG,
+                "Timeout reading %s from %s",
+                "body" if self._reading_body else "head",
+                self.context,
+            )
+        if conn is not None:
+            conn._on_connection_close()
+            delegate = self._request_delegate
+            if self._need_delegate_close and delegate is not None and not conn._write_finished:
+                self._need_delegate_close = False
+                try:
+                    delegate.on_connection_close()
+                except Exception:
+                    app_log.error("Uncaught exception in on_connection_close", exc_info=True)
+        self._end()
+
+    def _end(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._paused = True
+        stream = self.stream
+        conn = self._conn
+        if conn is None or not conn._detached:
+            stream._stop_consuming()
+            stream.set_close_callback(None)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        try:
+            self._delegate.on_close(self)
+        finally:
+            future = self._serving_future
+            if future is not None and not future.done():
+                future.set_result(None)
