@@ -445,11 +445,11 @@ def test_parse_trailers() -> None:
 
 def test_parser_pipelined_requests() -> None:
     data = (
-        b"POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
-        b"POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
+        b"POST /b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
         b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-T: t\r\n\r\n"
         b"\r\n"  # a stray CRLF between requests is tolerated
-        b"GET /c HTTP/1.1\r\n\r\n"
+        b"GET /c HTTP/1.1\r\nHost: t\r\n\r\n"
     )
     events = merged(server_events(data))
     kinds = [type(e).__name__ for e in events]
@@ -475,7 +475,9 @@ def test_parser_pipelined_requests() -> None:
 
 
 def test_parser_byte_at_a_time() -> None:
-    data = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    data = (
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    )
     whole = comparable(server_events(data))
     dripped = comparable(drive(HTTP1Parser("server"), [data[i : i + 1] for i in range(len(data))]))
     assert dripped == whole
@@ -500,10 +502,10 @@ def test_parser_clean_eof() -> None:
     "data",
     [
         b"GET / HTTP/1.1\r\nHost: x\r\n",
-        b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort",
-        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
-        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
-        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
+        b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nshort",
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
     ],
 )
 def test_parser_eof_mid_message(data: bytes) -> None:
@@ -522,42 +524,42 @@ def test_parser_errors_are_sticky() -> None:
 
 
 SMUGGLING_STREAMS = {
-    "CL and TE": b"POST / HTTP/1.1\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "CL and TE": b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "TE and CL": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n"
+    "TE and CL": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n"
     b"0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "differing CL": b"POST / HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 28\r\n\r\n"
-    b"GET /smuggled HTTP/1.1\r\n\r\n",
-    "comma CL": b"POST / HTTP/1.1\r\nContent-Length: 0, 28\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "TE not last chunked": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+    "differing CL": b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: 28\r\n\r\n"
+    b"GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n",
+    "comma CL": b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0, 28\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+    "TE not last chunked": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
     b"0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "TE with space in name": b"POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n"
+    "TE with space in name": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n"
     b"0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "TE obs-fold": b"POST / HTTP/1.1\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+    "TE obs-fold": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
     b"0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
     "TE in HTTP/1.0": b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "chunk size with sign": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "chunk size with sign": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"+0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "chunk size 0x": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "chunk size 0x": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"0x0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "chunk size space": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "chunk size space": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"0 1\r\nx\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "chunk size underscore": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "chunk size underscore": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"1_0\r\n" + b"x" * 16 + b"\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "chunk size overflow": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "chunk size overflow": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"10000000000000000\r\nx\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "chunk size bare LF": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "chunk size bare LF": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"0\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "chunk data longer than size": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "chunk data longer than size": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"1\r\nxx\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "chunk data bare LF end": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "chunk data bare LF end": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"1\r\nx\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "missing final CRLF": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "missing final CRLF": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"0\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "extension with CR": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "extension with CR": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"0;a=\r\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
-    "extension with LF": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "extension with LF": b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     b'1;a="\n"\r\nx\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n',
 }
 
@@ -582,7 +584,7 @@ def test_smuggling_never_parses_a_second_request(data: bytes) -> None:
 def test_chunk_extension_budget() -> None:
     ext = b";" + b"e" * 1000
     body = (b"1" + ext + b"\r\nx\r\n") * 20 + b"0\r\n\r\n"
-    head = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    head = b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     events = merged(drive(HTTP1Parser("server", max_chunk_extensions_size=20_020), [head + body]))
     assert Data(b"x" * 20) in events
     with pytest.raises(HTTP1ProtocolError) as info:
@@ -591,7 +593,7 @@ def test_chunk_extension_budget() -> None:
 
 
 def test_chunk_line_length_limit() -> None:
-    head = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    head = b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
     long_ext = b"1;" + b"e" * h1.MAX_CHUNK_LINE_SIZE
     with pytest.raises(HTTP1ProtocolError):
         # Never terminated: refused once the line outgrows the limit.
@@ -600,7 +602,7 @@ def test_chunk_line_length_limit() -> None:
 
 def test_max_header_size_without_terminator_is_431() -> None:
     parser = HTTP1Parser("server", max_header_size=1024)
-    parser.receive_data(b"GET / HTTP/1.1\r\nX-Drip: ")
+    parser.receive_data(b"GET / HTTP/1.1\r\nHost: t\r\nX-Drip: ")
     for _ in range(1023):
         parser.receive_data(b"a")
         if len(parser._buffer) > 1024:
@@ -612,7 +614,7 @@ def test_max_header_size_without_terminator_is_431() -> None:
 
 
 def test_max_header_size_boundary() -> None:
-    head = b"GET / HTTP/1.1\r\nX: " + b"a" * 100 + b"\r\n\r\n"
+    head = b"GET / HTTP/1.1\r\nHost: t\r\nX: " + b"a" * 100 + b"\r\n\r\n"
     events = drive(HTTP1Parser("server", max_header_size=len(head)), [head])
     assert isinstance(events[0], RequestHead)
     with pytest.raises(HTTP1ProtocolError) as info:
@@ -621,7 +623,7 @@ def test_max_header_size_boundary() -> None:
 
 
 def test_max_header_count_through_parser() -> None:
-    head = b"GET / HTTP/1.1\r\n" + b"A: b\r\n" * 50 + b"\r\n"
+    head = b"GET / HTTP/1.1\r\nHost: t\r\n" + b"A: b\r\n" * 50 + b"\r\n"
     with pytest.raises(HTTP1ProtocolError) as info:
         drive(HTTP1Parser("server", max_header_count=49), [head])
     assert info.value.status_code == 431
@@ -629,7 +631,9 @@ def test_max_header_count_through_parser() -> None:
 
 def test_chunked_body_over_limit_is_400_before_data() -> None:
     parser = HTTP1Parser("server", max_body_size=10)
-    parser.receive_data(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n")
+    parser.receive_data(
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n"
+    )
     assert isinstance(parser.next_event(), RequestHead)
     assert parser.next_event() == Data(b"12345678")
     parser.receive_data(b"3\r\n")
@@ -642,7 +646,7 @@ def test_content_length_body_over_limit_is_400() -> None:
     with pytest.raises(HTTP1ProtocolError) as info:
         drive(
             HTTP1Parser("server", max_body_size=4),
-            [b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n"],
+            [b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n"],
         )
     assert info.value.status_code == 400
 
@@ -650,7 +654,7 @@ def test_content_length_body_over_limit_is_400() -> None:
 def test_trailing_data_after_upgrade_request() -> None:
     parser = HTTP1Parser("server")
     parser.receive_data(
-        b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05"
+        b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05"
     )
     assert isinstance(parser.next_event(), RequestHead)
     assert isinstance(parser.next_event(), EndOfMessage)
@@ -719,6 +723,9 @@ def test_client_switching_protocols() -> None:
     event = parser.next_event()
     assert isinstance(event, ResponseHead)
     assert event.start_line.code == 101
+    assert not event.keep_alive
+    # The 101 has no body; after it the machine parses nothing more.
+    assert isinstance(parser.next_event(), EndOfMessage)
     assert parser.next_event() is None
     assert parser.trailing_data == b"\x81\x00"
 
@@ -929,6 +936,8 @@ def requests(draw: st.DrawFn) -> tuple[RequestStartLine, list[tuple[str, str]], 
     )
     pairs = draw(header_pairs)
     body = draw(st.binary(max_size=300))
+    # An HTTP/1.1 request must name its Host (RFC 9112 section 3.2).
+    pairs = [("Host", "t"), *pairs]
     headers = headers_of(*pairs)
     chunked = start.version == "HTTP/1.1" and draw(st.booleans())
     if chunked:
@@ -1138,3 +1147,78 @@ def test_gzip_decoder_rejects_garbage() -> None:
         list(decoder.decompress(b"this is not gzip"))
     assert info.value.status_code == 400
     assert isinstance(info.value.__cause__, zlib.error)
+
+
+# ---------------------------------------------------------------------------
+# The rules the machine decides for the connection
+
+
+def test_http11_request_without_host_is_400() -> None:
+    with pytest.raises(HTTP1ProtocolError, match="Missing Host header") as info:
+        server_events(b"GET / HTTP/1.1\r\n\r\n")
+    assert info.value.status_code == 400
+    # HTTP/1.0 predates the rule.
+    assert isinstance(server_events(b"GET / HTTP/1.0\r\n\r\n")[0], RequestHead)
+
+
+@pytest.mark.parametrize(
+    ("head", "keep_alive"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", True),
+        (b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", False),
+        (b"GET / HTTP/1.0\r\n\r\n", False),
+        (b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", True),
+    ],
+)
+def test_request_head_says_whether_to_keep_alive(head: bytes, keep_alive: bool) -> None:
+    event = server_events(head)[0]
+    assert isinstance(event, RequestHead)
+    assert event.keep_alive is keep_alive
+
+
+@pytest.mark.parametrize(
+    ("head", "expects"),
+    [
+        (b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", True),
+        (b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n", True),
+        # Nothing to wait for without a body, nor from an HTTP/1.0 client.
+        (b"GET / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n\r\n", False),
+        (b"POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", False),
+    ],
+)
+def test_request_head_says_whether_the_client_waits_for_100(head: bytes, expects: bool) -> None:
+    parser = HTTP1Parser("server")
+    parser.receive_data(head)
+    event = parser.next_event()
+    assert isinstance(event, RequestHead)
+    assert event.expects_continue is expects
+
+
+def test_body_limit_is_read_when_the_body_starts() -> None:
+    # The connection may change max_body_size after the head (a handler's
+    # headers_received does): the limit applies from the body on.
+    parser = HTTP1Parser("server", max_body_size=1)
+    parser.receive_data(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
+    assert isinstance(parser.next_event(), RequestHead)
+    parser.max_body_size = 5
+    assert parser.next_event() == Data(b"hello")
+    assert isinstance(parser.next_event(), EndOfMessage)
+
+
+def test_interim_responses_are_bounded() -> None:
+    parser = HTTP1Parser("client")
+    parser.expect_response("GET")
+    parser.receive_data(b"HTTP/1.1 100 Continue\r\n\r\n" * 33)
+    for _ in range(32):
+        event = parser.next_event()
+        assert isinstance(event, ResponseHead) and event.start_line.code == 100
+    with pytest.raises(HTTP1ProtocolError, match="Too many 1xx"):
+        parser.next_event()
+
+
+def test_interim_response_with_framing_headers_is_refused() -> None:
+    parser = HTTP1Parser("client")
+    parser.expect_response("POST")
+    parser.receive_data(b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n")
+    with pytest.raises(HTTP1ProtocolError, match="cannot have a body"):
+        parser.next_event()

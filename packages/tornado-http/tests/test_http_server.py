@@ -666,3 +666,73 @@ async def test_head_response_body_is_dropped(serve: Any, connect: Any) -> None:
     assert head.headers["content-length"] == str(len(b"HEAD /h "))
     # The next bytes are the next response, not the HEAD body.
     assert (await client.read_response()).body == b"GET /next "
+
+
+# -- the event-driven connection --------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_detach_hands_over_the_bytes_after_the_head(serve: Any, connect: Any) -> None:
+    # An upgrade whose client sends the new protocol's first bytes in the
+    # same packet as the request: they were parsed ahead of the head, and
+    # the detached stream still returns them.
+    taken: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+    tasks: list[asyncio.Task[None]] = []
+
+    async def take_over(stream: IOStream) -> None:
+        first = await stream.read_bytes(6)
+        stream.write(b"echo:" + first)
+        taken.set_result(first)
+
+    def app(request: HTTPServerRequest) -> None:
+        assert request.connection is not None
+        stream = request.connection.detach()  # type: ignore[attr-defined]
+        tasks.append(asyncio.ensure_future(take_over(stream)))
+
+    server, port = await serve(app)
+    client = await connect(port)
+    await client.send(b"GET /up HTTP/1.1\r\nHost: t\r\nUpgrade: x\r\n\r\nhello!")
+    assert await asyncio.wait_for(taken, 10) == b"hello!"
+    assert await client.reader.readexactly(11) == b"echo:hello!"
+    # The server no longer counts the connection as its own.
+    assert not server._connections
+
+
+@pytest.mark.asyncio
+async def test_pipelined_requests_arriving_in_one_packet(serve: Any, connect: Any) -> None:
+    _, port = await serve(echo_app)
+    client = await connect(port)
+    await client.send(
+        b"GET /1 HTTP/1.1\r\nHost: t\r\n\r\n"
+        b"POST /2 HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+        b"GET /3 HTTP/1.1\r\nHost: t\r\n\r\n"
+    )
+    bodies = [(await client.read_response()).body for _ in range(3)]
+    assert bodies == [b"GET /1 ", b"POST /2 abc", b"GET /3 "]
+
+
+@pytest.mark.asyncio
+async def test_pipelined_requests_wait_for_an_asynchronous_response(
+    serve: Any, connect: Any
+) -> None:
+    # The second request is not handed on before the first is answered.
+    seen: list[tuple[str, bool]] = []
+    answers: asyncio.Queue[asyncio.Future[None]] = asyncio.Queue()
+
+    def app(request: HTTPServerRequest) -> None:
+        earlier_answered = all(f.done() for f in answered_so_far)
+        seen.append((request.uri or "", earlier_answered))
+        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        answered_so_far.append(answered)
+        answered.add_done_callback(lambda _: respond(request, (request.uri or "").encode()))
+        answers.put_nowait(answered)
+
+    answered_so_far: list[asyncio.Future[None]] = []
+    _, port = await serve(app)
+    client = await connect(port)
+    await client.send(b"GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n")
+    (await answers.get()).set_result(None)
+    assert (await client.read_response()).body == b"/a"
+    (await answers.get()).set_result(None)
+    assert (await client.read_response()).body == b"/b"
+    assert seen == [("/a", True), ("/b", True)]

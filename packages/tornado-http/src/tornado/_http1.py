@@ -7,8 +7,8 @@ over an `~tornado.iostream.IOStream` (see "Wiring" below).
 Strategy
 --------
 
-The grammar of RFC 9110/9112 lives at the top of the module as regular
-expressions.  A message head (start line and header fields) is parsed by
+The grammar of RFC 9110/9112 is `tornado._abnf.ABNF`'s; this module only
+applies it.  A message head (start line and header fields) is parsed by
 one function call on the complete head:
 
 * the head is decoded as latin-1 once (headers are `str` in Tornado, and
@@ -17,11 +17,11 @@ one function call on the complete head:
   bare LF as RFC 9112 allows recipients to accept; a bare CR anywhere is
   an error);
 * the start line is one ``fullmatch``;
-* the whole header block is validated by one ``fullmatch`` of a regex that
-  only accepts ``token ":" field-value`` lines, so names, values, NUL,
-  stray CRs, whitespace before the colon and obs-fold are all checked at
-  once, in C; only when it fails does a slow path walk the lines to name
-  the offending one in the error;
+* the whole header block is validated by one ``fullmatch`` of
+  ``ABNF.field_lines``, so names, values, NUL, stray CRs, whitespace
+  before the colon and obs-fold are all checked at once, in C; only when
+  it fails does a slow path walk the lines to name the offending one in
+  the error;
 * the validated lines are then split with ``str.partition`` into a
   `~tornado.httputil.HTTPHeaders` without further checks.
 
@@ -29,14 +29,17 @@ The body framing is decided from the head by `request_framing` /
 `response_framing`, which enforce the request-smuggling rules (no
 ``Content-Length`` together with ``Transfer-Encoding``, no differing
 ``Content-Length`` values, ``Transfer-Encoding`` only exactly
-``chunked``, nothing but digits in a length) and the body size limit.
+``chunked``, nothing but digits in a length).
 
-For code that owns its receive buffer (tests, fuzzers, a future ASGI
-server) there are h11-style readers: each is a small callable over a
-`ReceiveBuffer` that returns an event, or None for "need more bytes", or
-raises `HTTP1ProtocolError` quoting the offending bytes.  `HTTP1Parser`
-strings them together into a state machine for one connection (keep-alive
-and pipelining included).
+`HTTP1Parser` is the receiving half of a connection as a state machine
+(h11-style): it owns the receive buffer, and each body reader is a small
+callable over it that returns an event, or None for "need more bytes", or
+raises `HTTP1ProtocolError` quoting the offending bytes.  It holds the
+protocol rules too: the ``Host`` rule, keep-alive and ``100-continue`` for
+a server, interim (1xx) and ``101`` responses for a client, and every
+limit.  Its head and chunk-line parsers are the pure functions here or,
+chosen once by ``tornado.http1connection``, the llhttp-backed ones of
+``tornado._http1_fast`` (same results, same errors).
 
 Output is built by `serialize_request_head` / `serialize_response_head`,
 which refuse (`ValueError`) any name that is not a token and any value
@@ -50,47 +53,46 @@ of header lines by ``max_header_count`` (431), the body by
 ``max_body_size`` (400), a chunk-size line by `MAX_CHUNK_LINE_SIZE` and
 the chunk extensions of one body by ``max_chunk_extensions_size`` (400).
 
-Wiring (for ``tornado.http1connection``)
----------------------------------------
+Wiring (``tornado.http1connection``)
+-----------------------------------
 
-``HTTP1Connection`` keeps the stream's own buffer and calls the pure
-functions, so no byte is copied into a second buffer:
+``HTTP1Connection`` runs one `HTTP1Parser` per connection (an
+``HTTP1ServerConnection`` shares its machine among the requests of its
+stream, so pipelined bytes stay in its buffer) and keeps only the I/O,
+the timeouts and the delegate calls:
 
-* Head: ``data = await stream.read_until_regex(HEAD_END_PATTERN,
-  max_bytes=max_header_size)``; a `~tornado.iostream.UnsatisfiableReadError`
-  there means 431.  Then ``parse_request_head(data, ...)`` (server) or
-  ``parse_response_head(data, ...)`` (client), then `request_framing` /
-  `response_framing`.  `parse_request_head` skips empty lines before the
-  request line (a client's stray CRLF after a previous body); a "head"
-  that is nothing but empty lines (``not data.strip(b"\\r\\n")``) should
-  just be read again.
-* Building the `~tornado.httputil.HTTPServerRequest` can raise
-  `~tornado.httputil.HTTPInputError` (too many query arguments), and so
-  can ``request._parse_body()`` (malformed or over-limit form body): both
-  are 400 answers.
-* ``Framing("length", n)``: read ``stream.read_bytes(min(n, chunk_size),
-  partial=True)`` until *n* bytes have come, handing each piece to the
-  delegate's ``data_received`` (through a `GzipBodyDecoder` when
-  ``decompress`` is on and the body says ``Content-Encoding: gzip``; it
-  checks the inflated size against ``max_body_size`` as it goes).
-* ``Framing("chunked")``: loop: ``line = await stream.read_until(b"\\r\\n",
-  max_bytes=MAX_CHUNK_LINE_SIZE)``, ``size, ext = parse_chunk_size_line(line)``
-  (count ``ext`` against the extension budget and ``size`` against
-  ``max_body_size``); for a non-zero size read the data in pieces as for a
-  length, then ``read_bytes(2)`` and call `check_chunk_data_end`; for size
-  zero, read lines with ``read_until(b"\\n", ...)`` until an empty one
-  (``b"\\r\\n"``), keeping their total under ``max_header_size``, and pass
-  them joined to `parse_trailers`.
-* ``Framing("close")`` (responses only): ``read_into`` / ``read_bytes(...,
-  partial=True)`` until `~tornado.iostream.StreamClosedError`.
-* ``Framing("none")``: the message ends with its head.
+* Server: ``HTTP1ServerConnection`` is event-driven.  The stream hands
+  every received block straight to `HTTP1Parser.receive_data`
+  (``IOStream._start_consuming``, a documented internal of
+  tornado-iostream), and the events that block completes are passed on at
+  once, in the same callback; the connection stops taking bytes
+  (``_stop_consuming``) while a delegate's awaitable is pending and until
+  a response is out, then takes up what the stream buffered meanwhile.
+* Client (and a server-side ``HTTP1Connection.read_response`` used on its
+  own): whenever `HTTP1Parser.next_event` returns None, the connection
+  reads what the stream has (up to 64 KiB) and feeds it.  A client passes
+  the end of the stream on with `receive_eof` (a body that runs until
+  close ends there; anything else cut short is
+  `~tornado.iostream.StreamClosedError`); a server stops at the close.
+* Events: `RequestHead` / `ResponseHead` go to the delegate's
+  ``headers_received`` (a client's interim 1xx heads too), then
+  ``max_body_size`` may be changed for the body, whose `Data` pieces are
+  merged into pieces of ``chunk_size`` for ``data_received`` (through a
+  `GzipBodyDecoder` when ``decompress`` is on); `EndOfMessage` is the
+  delegate's ``finish``.  A head's ``expects_continue`` makes the server
+  write the ``100 Continue`` interim response, serialised once by
+  `serialize_response_head`.
+* Errors: `HTTP1ProtocolError.status_code` is the status a server answers
+  with, a bare status line from `serialize_response_head`, before it
+  closes; a client logs and closes.
+* ``detach()`` hands the stream over with the machine's `trailing_data`
+  put back into it (``IOStream._unread``, a documented internal of
+  tornado-iostream), so a WebSocket reads the frames that came with the
+  handshake.
 * Writing: ``stream.write(serialize_response_head(...))`` with the first
   body chunk appended, the body through the writer from
   `response_body_writer` (or `request_body_writer`); its ``must_close``
   says the connection cannot be kept alive afterwards.
-* Keep-alive: `request_keep_alive` / `response_keep_alive` read the
-  ``Connection`` header and version.  `HTTP1ProtocolError.status_code`
-  is the status to answer a bad request with, before closing.
 """
 
 from __future__ import annotations
@@ -98,11 +100,11 @@ from __future__ import annotations
 import re
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Literal, NamedTuple
 
+from tornado._abnf import ABNF
 from tornado.httputil import (
-    _ABNF,
     HTTPHeaders,
     HTTPInputError,
     HTTPOutputError,
@@ -113,13 +115,11 @@ from tornado.httputil import (
 from tornado.util import GzipDecompressor
 
 __all__ = [
-    "HEAD_END_PATTERN",
+    "DEFAULT_MAX_PIECE_SIZE",
     "MAX_CHUNK_LINE_SIZE",
     "BodyWriter",
-    "ChunkedReader",
     "ChunkedWriter",
     "ConnectionClosed",
-    "ContentLengthReader",
     "ContentLengthWriter",
     "Data",
     "EndOfMessage",
@@ -129,10 +129,9 @@ __all__ = [
     "HTTP1ProtocolError",
     "IncompleteMessageError",
     "NoBodyWriter",
-    "ReceiveBuffer",
+    "Parsers",
     "RequestHead",
     "ResponseHead",
-    "UntilCloseReader",
     "UntilCloseWriter",
     "check_chunk_data_end",
     "encode_chunk",
@@ -141,8 +140,6 @@ __all__ = [
     "parse_request_head",
     "parse_response_head",
     "parse_trailers",
-    "read_request_head",
-    "read_response_head",
     "request_body_writer",
     "request_framing",
     "request_keep_alive",
@@ -155,43 +152,13 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------
-# Grammar (RFC 9110 section 5, RFC 9112 sections 3, 4, 5 and 7): the rules
-# are `tornado.httputil._ABNF`'s, the one definition every parser shares.
-# Heads are matched as latin-1 text, chunk lines as bytes.
+# Grammar (RFC 9110 section 5, RFC 9112 sections 3, 4, 5 and 7): every rule
+# is `tornado._abnf.ABNF`'s, the one definition every parser shares.  Heads
+# are matched as latin-1 text, chunk lines and message ends as bytes.
 
-# All header lines of a head (joined with LF): validated in one match.
-_HEADER_BLOCK_RE = _ABNF.field_lines
-# request-line = method SP request-target SP HTTP-version.  The target is
-# visible ASCII plus bytes 0x80-0xFF (obs-text, read as latin-1), which
-# some clients send unescaped and Tornado accepts; controls and extra
-# spaces fail.
-_REQUEST_LINE_RE = _ABNF.request_line
-# status-line = HTTP-version SP status-code SP [ reason-phrase ]; servers
-# that drop the space before an empty reason are common enough to accept.
-_STATUS_LINE_RE = _ABNF.lenient_status_line
-_OBS_FOLD_RE = re.compile(r"\n[ \t]+")
-_LEADING_EMPTY_LINES_RE = re.compile(rb"(?:\r?\n)*")
 # Content-Length = 1*DIGIT, held to 18 digits so that it stays a machine
 # integer however it is used.
 _MAX_CONTENT_LENGTH_DIGITS = 18
-_HOST_RE = _ABNF.host_header
-
-# chunk = chunk-size [ chunk-ext ] CRLF; chunk-size = 1*HEXDIG, here at
-# most 16 of them.  The same rules as text, matched on bytes.
-_CHUNK_LINE_RE = re.compile(
-    rb"([0-9A-Fa-f]{1,16})(" + _ABNF.chunk_ext.pattern.encode("latin-1") + rb")\r\n"
-)
-
-#: A regex (bytes) for ``read_until_regex`` that ends a message head: the
-#: blank line after the headers (CRLF CRLF, or LF-only variants).
-HEAD_END_PATTERN = rb"\r?\n\r?\n"
-_HEAD_END_RE = re.compile(HEAD_END_PATTERN)
-# The end of the trailer section, searched from just after the "0" chunk
-# line: an immediate empty line, or the blank line after trailer fields.
-# ("^" matches only at the real start of the buffer, which is where the
-# reader's search begins.)
-_TRAILER_END_RE = re.compile(rb"^\r?\n|\r?\n\r?\n")
-_LINE_END_RE = re.compile(rb"\n")
 
 #: The longest chunk-size line (size, extensions and CRLF) accepted.
 MAX_CHUNK_LINE_SIZE = 4096
@@ -242,7 +209,7 @@ def _split_head(data: bytes, max_header_count: int) -> tuple[str, str]:
         text = text.replace("\r\n", "\n")
         if "\r" in text:
             original = data.decode("latin-1")
-            position = re.search(r"\r(?!\n)", original)
+            position = ABNF.bare_cr.search(original)
             assert position is not None
             start = max(position.start() - 20, 0)
             raise HTTP1ProtocolError(
@@ -264,14 +231,14 @@ def _explain_bad_header_block(block: str) -> HTTP1ProtocolError:
     """Find the first invalid line of a header block that failed the fast
     check and describe it (the slow path, taken only on errors)."""
     for line in block.split("\n"):
-        if _ABNF.field_line.fullmatch(line):
+        if ABNF.field_line.fullmatch(line):
             continue
         if line[:1] in (" ", "\t"):
             return HTTP1ProtocolError(f"obsolete line folding not allowed: {_quote(line)}")
         name, colon, value = line.partition(":")
         if not colon:
             return HTTP1ProtocolError(f"no colon in header line: {_quote(line)}")
-        if _ABNF.token.fullmatch(name) is None:
+        if ABNF.token.fullmatch(name) is None:
             return HTTP1ProtocolError(f"invalid header name {_quote(name)}")
         return HTTP1ProtocolError(f"invalid character in value of header {name!r}: {_quote(value)}")
     return HTTP1ProtocolError(f"invalid header block {_quote(block)}")
@@ -280,11 +247,11 @@ def _explain_bad_header_block(block: str) -> HTTP1ProtocolError:
 def _parse_header_block(block: str, allow_obs_fold: bool) -> HTTPHeaders:
     if not block:
         return HTTPHeaders()
-    if _HEADER_BLOCK_RE.fullmatch(block) is None:
-        if allow_obs_fold and _OBS_FOLD_RE.search(block):
+    if ABNF.field_lines.fullmatch(block) is None:
+        if allow_obs_fold and ABNF.obs_fold.search(block):
             # RFC 9112 section 5.2: a user agent replaces obs-fold with SP.
-            unfolded = _OBS_FOLD_RE.sub(" ", block)
-            if _HEADER_BLOCK_RE.fullmatch(unfolded) is not None:
+            unfolded = ABNF.obs_fold.sub(" ", block)
+            if ABNF.field_lines.fullmatch(unfolded) is not None:
                 return _headers_from_trusted_lines(unfolded.split("\n"))
         raise _explain_bad_header_block(block)
     return _headers_from_trusted_lines(block.split("\n"))
@@ -304,18 +271,18 @@ def parse_request_head(
     header lines (431).
     """
     if data[:1] in (b"\r", b"\n"):
-        skip = _LEADING_EMPTY_LINES_RE.match(data)
+        skip = ABNF.leading_empty_lines.match(data)
         assert skip is not None  # the pattern matches the empty string
         data = data[skip.end() :]
     start_line, block = _split_head(data, max_header_count)
-    match = _REQUEST_LINE_RE.fullmatch(start_line)
+    match = ABNF.request_line.fullmatch(start_line)
     if match is None:
         raise HTTP1ProtocolError(f"Malformed HTTP request line {_quote(start_line)}")
     headers = _parse_header_block(block, allow_obs_fold=False)
     hosts = headers._lists.get("Host", ())
     if len(hosts) > 1:
         raise HTTP1ProtocolError("more than one Host header")
-    if hosts and _HOST_RE.fullmatch(hosts[0].strip(" \t")) is None:
+    if hosts and ABNF.host_header.fullmatch(hosts[0].strip(" \t")) is None:
         raise HTTP1ProtocolError(f"Invalid Host header {_quote(hosts[0])}")
     method, target, version = match.groups()
     return RequestStartLine(method, target, version), headers
@@ -333,7 +300,7 @@ def parse_response_head(
     ``max_header_count`` header lines (431).
     """
     start_line, block = _split_head(data, max_header_count)
-    match = _STATUS_LINE_RE.fullmatch(start_line)
+    match = ABNF.lenient_status_line.fullmatch(start_line)
     if match is None:
         raise HTTP1ProtocolError(f"malformed status line {_quote(start_line)}")
     headers = _parse_header_block(block, allow_obs_fold=True)
@@ -388,7 +355,7 @@ def parse_content_length(headers: HTTPHeaders) -> int | None:
     if len(values) != 1:
         raise HTTP1ProtocolError(f"Multiple unequal Content-Lengths: {_quote(','.join(fields))}")
     (value,) = values
-    if len(value) > _MAX_CONTENT_LENGTH_DIGITS or _ABNF.digits.fullmatch(value) is None:
+    if len(value) > _MAX_CONTENT_LENGTH_DIGITS or ABNF.digits.fullmatch(value) is None:
         raise HTTP1ProtocolError(f"Only integer Content-Length is allowed: {_quote(value)}")
     return int(value)
 
@@ -523,7 +490,7 @@ def parse_chunk_size_line(line: bytes) -> tuple[int, int]:
     for anything but 1 to 16 hex digits followed by well-formed extensions
     and CRLF (signs, ``0x``, spaces, underscores and bare LF all fail).
     """
-    match = _CHUNK_LINE_RE.fullmatch(line)
+    match = ABNF.chunk_size_line.fullmatch(line)
     if match is None:
         raise HTTP1ProtocolError(f"invalid chunk size line {_quote(line)}")
     return int(match.group(1), 16), len(match.group(2))
@@ -537,24 +504,31 @@ def check_chunk_data_end(data: bytes) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Events and readers over a receive buffer.
+# The connection machine: events over a receive buffer.
 
 
 class RequestHead(NamedTuple):
-    """Event: a request's start line and headers, with its body framing."""
+    """Event: a request's start line and headers, with what answering it
+    needs: the body framing, whether the client allows the connection to
+    stay open afterwards, and whether it waits for ``100 Continue`` before
+    it sends its body."""
 
     start_line: RequestStartLine
     headers: HTTPHeaders
     framing: Framing
+    keep_alive: bool = True
+    expects_continue: bool = False
 
 
 class ResponseHead(NamedTuple):
     """Event: a response's start line and headers, with its body framing
-    (``none`` for informational 1xx responses)."""
+    (``none`` for 1xx and 101) and whether the connection can carry another
+    request after it (never after 101 or a body that runs until close)."""
 
     start_line: ResponseStartLine
     headers: HTTPHeaders
     framing: Framing
+    keep_alive: bool = True
 
 
 class Data(NamedTuple):
@@ -576,260 +550,231 @@ class ConnectionClosed(NamedTuple):
 
 Event = RequestHead | ResponseHead | Data | EndOfMessage | ConnectionClosed
 
+#: The largest piece of a body one `Data` event carries by default.
+DEFAULT_MAX_PIECE_SIZE = 65536
 
-class ReceiveBuffer:
-    """Bytes received and not yet parsed.
+# The most interim (1xx) responses a client accepts before the final one;
+# a server sending more is treated as malformed (it could keep a client
+# busy forever).
+_MAX_1XX_RESPONSES = 32
 
-    Removing bytes from the front of a `bytearray` is amortised O(1) in
-    CPython, so extracting many small pieces from a large buffer stays
-    linear.  Searches for line and head ends resume where the previous
-    unsuccessful search stopped, so data arriving a byte at a time is not
-    rescanned quadratically.
-    """
+# The most chunks whose data one Data event merges: a body of many tiny
+# chunks that are all buffered is handed on in steps, between which the
+# connection lets other work run.
+_MAX_CHUNKS_PER_EVENT = 64
 
-    def __init__(self) -> None:
-        """Start empty."""
-        self._data = bytearray()
-        self._search_from = 0
-
-    def feed(self, data: bytes) -> None:
-        """Append received bytes."""
-        self._data += data
-
-    def __len__(self) -> int:
-        """The number of buffered bytes."""
-        return len(self._data)
-
-    def __bytes__(self) -> bytes:
-        """The buffered bytes (without consuming them)."""
-        return bytes(self._data)
-
-    def startswith(self, prefix: bytes) -> bool:
-        """Whether the buffer starts with ``prefix``."""
-        return self._data.startswith(prefix)
-
-    def extract_at_most(self, count: int) -> bytes:
-        """Remove and return up to ``count`` bytes from the front."""
-        piece = bytes(self._data[:count])
-        del self._data[:count]
-        self._search_from = 0
-        return piece
-
-    def extract_until(self, pattern: re.Pattern[bytes], max_size: int) -> bytes | None:
-        """Remove and return the bytes up to and including the first match
-        of ``pattern``; None if there is none yet.
-
-        Raises `HTTP1ProtocolError` (431) when the match would end, or the
-        buffer already extends without a match, beyond ``max_size`` bytes.
-        """
-        # Back up a little so a terminator split across feeds is found.
-        match = pattern.search(self._data, max(self._search_from - 3, 0))
-        if match is None:
-            if len(self._data) > max_size:
-                raise HTTP1ProtocolError(
-                    f"line or head longer than {max_size} bytes", status_code=431
-                )
-            self._search_from = len(self._data)
-            return None
-        end = match.end()
-        if end > max_size:
-            raise HTTP1ProtocolError(f"line or head longer than {max_size} bytes", status_code=431)
-        return self.extract_at_most(end)
-
-    def skip_empty_lines(self) -> None:
-        """Drop CRLF or LF empty lines from the front of the buffer."""
-        match = _LEADING_EMPTY_LINES_RE.match(self._data)
-        if match is not None and match.end():
-            # A trailing CR may be the first half of a CRLF still to come;
-            # the regex only consumes complete line ends, so it stays.
-            del self._data[: match.end()]
-            self._search_from = 0
+# A match of ABNF.head_end or ABNF.trailer_end looks at most this many bytes
+# before the point where the previous, unsuccessful search ended.
+_END_OVERLAP = 3
 
 
-def read_request_head(
-    buffer: ReceiveBuffer,
-    *,
-    max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
-    max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
-    max_body_size: int | None = None,
-) -> RequestHead | None:
-    """Reader: extract and parse a request head from ``buffer``.
-
-    Returns None until the whole head has arrived.  Raises
-    `HTTP1ProtocolError` as `parse_request_head` and `request_framing`
-    do, and with 431 when the head exceeds ``max_header_size`` bytes.
-    """
-    buffer.skip_empty_lines()
-    data = buffer.extract_until(_HEAD_END_RE, max_header_size)
-    if data is None:
-        return None
-    start_line, headers = parse_request_head(data, max_header_count=max_header_count)
-    return RequestHead(start_line, headers, request_framing(start_line, headers, max_body_size))
+def _body_too_large(what: str, limit: int) -> HTTP1ProtocolError:
+    return HTTP1ProtocolError(f"{what} (more than {limit} bytes)")
 
 
-def read_response_head(
-    buffer: ReceiveBuffer,
-    request_method: str,
-    *,
-    max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
-    max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
-    max_body_size: int | None = None,
-) -> ResponseHead | None:
-    """Reader: extract and parse the head of a response to a
-    ``request_method`` request from ``buffer``.
+class _LengthReader:
+    """The body of a message with a ``Content-Length``."""
 
-    Returns None until the whole head has arrived.  Raises
-    `HTTP1ProtocolError` as `parse_response_head` and `response_framing`
-    do, and with 431 when the head exceeds ``max_header_size`` bytes.
-    """
-    data = buffer.extract_until(_HEAD_END_RE, max_header_size)
-    if data is None:
-        return None
-    start_line, headers = parse_response_head(data, max_header_count=max_header_count)
-    framing = response_framing(request_method, start_line, headers, max_body_size)
-    return ResponseHead(start_line, headers, framing)
-
-
-class ContentLengthReader:
-    """Reader for a body of a known length."""
+    __slots__ = ("remaining",)
 
     def __init__(self, length: int) -> None:
-        """Expect ``length`` more bytes."""
-        self._remaining = length
+        self.remaining = length
 
-    def __call__(self, buffer: ReceiveBuffer) -> Data | EndOfMessage | None:
-        """Return the next piece of the body, `EndOfMessage` once all bytes
-        have come, or None if the buffer is empty."""
-        if self._remaining == 0:
+    def __call__(self, machine: HTTP1Parser) -> Data | EndOfMessage | None:
+        remaining = self.remaining
+        if not remaining:
             return EndOfMessage(HTTPHeaders())
-        piece = buffer.extract_at_most(self._remaining)
-        if not piece:
+        available = len(machine._buffer)
+        if not available:
             return None
-        self._remaining -= len(piece)
+        piece = machine._extract(min(remaining, available, machine.max_piece_size))
+        self.remaining = remaining - len(piece)
         return Data(piece)
 
-    def read_eof(self) -> EndOfMessage:
-        """The connection closed: raise `IncompleteMessageError`, since
-        bytes are missing."""
+    def read_eof(self, machine: HTTP1Parser) -> EndOfMessage:
         raise IncompleteMessageError(
-            f"connection closed with {self._remaining} bytes of the body missing"
+            f"connection closed with {self.remaining} bytes of the body missing"
         )
 
 
-class ChunkedReader:
-    """Reader for a ``Transfer-Encoding: chunked`` body.
+class _NoBodyReader(_LengthReader):
+    """A message that ends with its head."""
 
-    Bounds the body by ``max_body_size`` (400, checked when a chunk size is
-    announced, before its data arrives), the chunk extensions of the whole
-    body by ``max_extensions_size`` and the trailer section by
-    ``max_header_size``.
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        self.remaining = 0
+
+
+class _ChunkedReader:
+    """A ``Transfer-Encoding: chunked`` body (RFC 9112 section 7.1).
+
+    Bounds the body by the machine's ``max_body_size`` (checked when a
+    chunk size is announced, before its data arrives), the chunk extensions
+    of the whole body by ``max_chunk_extensions_size``, each chunk-size
+    line by `MAX_CHUNK_LINE_SIZE` and the trailer section by
+    ``max_header_size``.  The data of consecutive chunks that are buffered
+    already is merged into pieces of up to ``max_piece_size`` bytes (and
+    `_MAX_CHUNKS_PER_EVENT` chunks): a body of many tiny chunks is not
+    handed on a byte at a time.
     """
 
-    def __init__(
-        self,
-        *,
-        max_body_size: int | None = None,
-        max_extensions_size: int = DEFAULT_MAX_CHUNK_EXTENSIONS_SIZE,
-        max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
-        max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
-    ) -> None:
-        """Set the limits; see the class docstring."""
-        self._max_body_size = max_body_size
-        self._max_extensions_size = max_extensions_size
-        self._max_header_size = max_header_size
-        self._max_header_count = max_header_count
-        self._body_size = 0
-        self._extensions_size = 0
-        # Bytes of the current chunk still to come; -1 between chunks.
-        self._remaining = -1
-        self._need_crlf = False
-        self._in_trailers = False
+    __slots__ = ("body_size", "extensions_size", "in_trailers", "need_crlf", "remaining")
 
-    def __call__(self, buffer: ReceiveBuffer) -> Data | EndOfMessage | None:
-        """Return the next piece of the body, `EndOfMessage` after the last
-        chunk and its trailers, or None if more bytes are needed.  Raises
-        `HTTP1ProtocolError` for a malformed chunk or a broken limit."""
-        while True:
-            if self._in_trailers:
-                data = buffer.extract_until(_TRAILER_END_RE, self._max_header_size)
-                if data is None:
+    def __init__(self) -> None:
+        self.body_size = 0
+        self.extensions_size = 0
+        # Bytes of the current chunk's data still to come.
+        self.remaining = 0
+        self.need_crlf = False
+        self.in_trailers = False
+
+    def __call__(self, machine: HTTP1Parser) -> Data | EndOfMessage | None:
+        buffer = machine._buffer
+        limit = machine.max_piece_size
+        pieces: list[bytes] = []
+        collected = 0
+        while len(pieces) < _MAX_CHUNKS_PER_EVENT:
+            if self.in_trailers:
+                if pieces:
+                    break
+                trailers = machine._extract_until(
+                    ABNF.trailer_end, machine.max_header_size, "trailer section"
+                )
+                if trailers is None:
                     return None
-                return EndOfMessage(parse_trailers(data, max_header_count=self._max_header_count))
-            if self._remaining > 0:
-                piece = buffer.extract_at_most(self._remaining)
-                if not piece:
-                    return None
-                self._remaining -= len(piece)
-                return Data(piece)
-            if self._need_crlf:
+                return EndOfMessage(
+                    parse_trailers(trailers, max_header_count=machine.max_header_count)
+                )
+            remaining = self.remaining
+            if remaining:
+                available = len(buffer)
+                if not available:
+                    break
+                piece = machine._extract(min(remaining, available, limit - collected))
+                self.remaining = remaining - len(piece)
+                pieces.append(piece)
+                collected += len(piece)
+                if collected >= limit:
+                    break
+                continue
+            if self.need_crlf:
                 if len(buffer) < 2:
-                    return None
-                check_chunk_data_end(buffer.extract_at_most(2))
-                self._need_crlf = False
-            line = buffer.extract_until(_LINE_END_RE, MAX_CHUNK_LINE_SIZE)
+                    break
+                check_chunk_data_end(machine._extract(2))
+                self.need_crlf = False
+            line = machine._extract_chunk_line()
             if line is None:
-                return None
-            size, extensions = parse_chunk_size_line(line)
-            self._extensions_size += extensions
-            if self._extensions_size > self._max_extensions_size:
+                break
+            size, extensions = machine._parse_chunk_size_line(line)
+            self.extensions_size += extensions
+            if self.extensions_size > machine.max_chunk_extensions_size:
                 raise HTTP1ProtocolError(
-                    f"chunk extensions exceed {self._max_extensions_size} bytes"
+                    f"too many chunk extensions (more than {machine.max_chunk_extensions_size} bytes)"
                 )
             if size == 0:
-                self._in_trailers = True
+                self.in_trailers = True
                 continue
-            self._body_size += size
-            _check_body_size(self._body_size, self._max_body_size, "chunked body too large")
-            self._remaining = size
-            self._need_crlf = True
+            self.body_size += size
+            max_body_size = machine.max_body_size
+            if max_body_size is not None and self.body_size > max_body_size:
+                raise _body_too_large("chunked body too large", max_body_size)
+            self.remaining = size
+            self.need_crlf = True
+        if not pieces:
+            return None
+        return Data(pieces[0] if len(pieces) == 1 else b"".join(pieces))
 
-    def read_eof(self) -> EndOfMessage:
-        """The connection closed: raise `IncompleteMessageError`."""
+    def read_eof(self, machine: HTTP1Parser) -> EndOfMessage:
         raise IncompleteMessageError("connection closed in the middle of a chunked body")
 
 
-class UntilCloseReader:
-    """Reader for a response body that ends when the connection closes."""
+class _UntilCloseReader:
+    """A response body that ends when the connection closes."""
 
-    def __init__(self, max_body_size: int | None = None) -> None:
-        """Bound the body by ``max_body_size``."""
-        self._max_body_size = max_body_size
-        self._body_size = 0
+    __slots__ = ("body_size",)
 
-    def __call__(self, buffer: ReceiveBuffer) -> Data | None:
-        """Return whatever is buffered as a piece of the body, or None."""
-        if not len(buffer):
+    def __init__(self) -> None:
+        self.body_size = 0
+
+    def __call__(self, machine: HTTP1Parser) -> Data | None:
+        available = len(machine._buffer)
+        if not available:
             return None
-        piece = buffer.extract_at_most(len(buffer))
-        self._body_size += len(piece)
-        _check_body_size(self._body_size, self._max_body_size, "body too large")
+        piece = machine._extract(min(available, machine.max_piece_size))
+        self.body_size += len(piece)
+        max_body_size = machine.max_body_size
+        if max_body_size is not None and self.body_size > max_body_size:
+            raise _body_too_large("Body too long", max_body_size)
         return Data(piece)
 
-    def read_eof(self) -> EndOfMessage:
-        """The connection closed: the body is complete."""
+    def read_eof(self, machine: HTTP1Parser) -> EndOfMessage:
         return EndOfMessage(HTTPHeaders())
 
 
-_BodyReader = ContentLengthReader | ChunkedReader | UntilCloseReader
+_BodyReader = _LengthReader | _ChunkedReader | _UntilCloseReader
+
+#: The head and chunk-line parsers a machine runs: ``(parse_request_head,
+#: parse_response_head, parse_chunk_size_line)``, pure or accelerated
+#: (``tornado._http1_fast.select()``), with identical results and errors.
+Parsers = tuple[
+    Callable[..., tuple[RequestStartLine, HTTPHeaders]],
+    Callable[..., tuple[ResponseStartLine, HTTPHeaders]],
+    Callable[[bytes], tuple[int, int]],
+]
 
 
 class HTTP1Parser:
-    """The receiving half of one HTTP/1.x connection, as a state machine.
+    """The receiving half of one HTTP/1.x connection, as a state machine:
+    the code `tornado.http1connection` runs on both sides.
 
     Feed it bytes with `receive_data` (and `receive_eof` when the peer
     closes), then call `next_event` until it returns None ("need more
-    bytes").  A server-side parser (``role="server"``) yields, for each
+    bytes").  A server-side machine (``role="server"``) yields, for each
     request in turn (pipelining included): `RequestHead`, `Data` pieces,
     `EndOfMessage`; then `ConnectionClosed` at a clean end.  A client-side
-    parser (``role="client"``) must be told the method of each request it
+    machine (``role="client"``) must be told the method of each request it
     sent, in order, with `expect_response`; it yields `ResponseHead` (also
     for 1xx informational responses, which precede the final one),
     `Data`, `EndOfMessage`.  After a ``101 Switching Protocols`` response
-    it stops; the bytes after it are in `trailing_data`.
+    (and its `EndOfMessage`) it stops; the bytes after it are in
+    `trailing_data`.
 
-    Errors raise `HTTP1ProtocolError`; the parser then stays broken and
+    The protocol rules live here, not in the I/O code: a server refuses an
+    HTTP/1.1 request without ``Host``, decides keep-alive and
+    ``100-continue`` from the head; a client accepts at most 32 interim
+    responses, none with framing headers.  Limits: the head by
+    ``max_header_size`` (431), its lines by ``max_header_count`` (431), a
+    body by ``max_body_size`` (400; read when the body starts, so the
+    connection may change it after seeing the head), a chunk-size line by
+    `MAX_CHUNK_LINE_SIZE` and the chunk extensions of a body by
+    ``max_chunk_extensions_size`` (400).  `Data` pieces are at most
+    ``max_piece_size`` bytes.
+
+    Errors raise `HTTP1ProtocolError`; the machine then stays broken and
     raises the same error again.
     """
+
+    __slots__ = (
+        "_buffer",
+        "_eof",
+        "_error",
+        "_framing",
+        "_interim",
+        "_parse_chunk_size_line",
+        "_parse_request_head",
+        "_parse_response_head",
+        "_pending_methods",
+        "_reader",
+        "_scan_from",
+        "_state",
+        "max_body_size",
+        "max_chunk_extensions_size",
+        "max_header_count",
+        "max_header_size",
+        "max_piece_size",
+        "role",
+    )
 
     def __init__(
         self,
@@ -839,24 +784,37 @@ class HTTP1Parser:
         max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
         max_body_size: int | None = None,
         max_chunk_extensions_size: int = DEFAULT_MAX_CHUNK_EXTENSIONS_SIZE,
+        max_piece_size: int = DEFAULT_MAX_PIECE_SIZE,
+        parsers: Parsers | None = None,
     ) -> None:
-        """Create a parser for one side of a connection, with its limits."""
+        """Create a machine for one side of a connection, with its limits
+        and (by default the pure) head and chunk-line parsers."""
         self.role = role
         self.max_header_size = max_header_size
         self.max_header_count = max_header_count
         self.max_body_size = max_body_size
         self.max_chunk_extensions_size = max_chunk_extensions_size
-        self._buffer = ReceiveBuffer()
+        self.max_piece_size = max_piece_size
+        if parsers is None:
+            parsers = (parse_request_head, parse_response_head, parse_chunk_size_line)
+        self._parse_request_head, self._parse_response_head, self._parse_chunk_size_line = parsers
+        self._buffer = bytearray()
+        # Where the next search for a head or trailer end resumes, so bytes
+        # arriving a few at a time are not rescanned quadratically.
+        self._scan_from = 0
         self._eof = False
+        self._state = _HEAD
+        # The framing of the message whose head was returned last; its body
+        # reader is made when the body is first asked for.
+        self._framing: Framing | None = None
         self._reader: _BodyReader | None = None
         self._pending_methods: deque[str] = deque()
+        self._interim = 0
         self._error: HTTP1ProtocolError | None = None
-        self._switched = False
-        self._closed = False
 
     def receive_data(self, data: bytes) -> None:
         """Add bytes received from the peer."""
-        self._buffer.feed(data)
+        self._buffer += data
 
     def receive_eof(self) -> None:
         """Note that the peer closed its side of the connection."""
@@ -866,6 +824,11 @@ class HTTP1Parser:
         """Client side: a request with this method was sent, so its
         response is the next (after earlier ones) to parse."""
         self._pending_methods.append(request_method)
+
+    @property
+    def buffered(self) -> int:
+        """How many received bytes are not parsed yet."""
+        return len(self._buffer)
 
     @property
     def trailing_data(self) -> bytes:
@@ -880,89 +843,174 @@ class HTTP1Parser:
         if self._error is not None:
             raise self._error
         try:
-            return self._next_event()
+            reader = self._reader
+            if reader is None:
+                framing = self._framing
+                if framing is None:
+                    if self._state != _HEAD:
+                        return None
+                    if self.role == "server":
+                        return self._next_request_head()
+                    return self._next_response_head()
+                self._framing = None
+                reader = self._reader = self._make_reader(framing)
+            event = reader(self)
+            if event is None and self._eof:
+                event = reader.read_eof(self)
+            if type(event) is EndOfMessage:
+                self._reader = None
+                if type(reader) is _UntilCloseReader:
+                    self._state = _CLOSED
+                elif self.role == "client":
+                    self._pending_methods.popleft()
+            return event
         except HTTP1ProtocolError as e:
             self._error = e
             raise
 
-    def _next_event(self) -> Event | None:
-        if self._switched or self._closed:
+    # -- buffer ------------------------------------------------------------
+
+    def _extract(self, count: int) -> bytes:
+        buffer = self._buffer
+        if count == len(buffer):
+            piece = bytes(buffer)
+            buffer.clear()
+        else:
+            piece = bytes(buffer[:count])
+            # Deleting from the front of a bytearray is amortised O(1).
+            del buffer[:count]
+        self._scan_from = 0
+        return piece
+
+    def _extract_until(self, pattern: re.Pattern[bytes], max_size: int, what: str) -> bytes | None:
+        """Remove and return the bytes up to the end of the first match of
+        ``pattern``, None if there is none yet; 431 past ``max_size``."""
+        buffer = self._buffer
+        match = pattern.search(buffer, max(self._scan_from - _END_OVERLAP, 0))
+        if match is None:
+            if len(buffer) > max_size:
+                raise HTTP1ProtocolError(f"{what} larger than {max_size} bytes", status_code=431)
+            self._scan_from = len(buffer)
             return None
-        reader = self._reader
-        if reader is not None:
-            event = reader(self._buffer)
-            if event is None and self._eof:
-                event = reader.read_eof()
-            if type(event) is EndOfMessage:
-                self._reader = None
-                if isinstance(reader, UntilCloseReader):
-                    self._closed = True
-                elif self.role == "client":
-                    self._pending_methods.popleft()
-            return event
-        if self.role == "server":
-            return self._next_request_head()
-        return self._next_response_head()
+        end = match.end()
+        if end > max_size:
+            raise HTTP1ProtocolError(f"{what} larger than {max_size} bytes", status_code=431)
+        return self._extract(end)
+
+    def _extract_chunk_line(self) -> bytes | None:
+        end = self._buffer.find(b"\n", 0, MAX_CHUNK_LINE_SIZE)
+        if end == -1:
+            if len(self._buffer) >= MAX_CHUNK_LINE_SIZE:
+                raise HTTP1ProtocolError(
+                    f"invalid chunk size line (longer than {MAX_CHUNK_LINE_SIZE} bytes)"
+                )
+            return None
+        return self._extract(end + 1)
+
+    def _skip_empty_lines(self) -> None:
+        buffer = self._buffer
+        if buffer and buffer[0] in (0x0D, 0x0A):
+            match = ABNF.leading_empty_lines.match(buffer)
+            assert match is not None  # the pattern matches the empty string
+            # A trailing CR may be the first half of a CRLF still to come;
+            # the rule only consumes complete line ends, so it stays.
+            del buffer[: match.end()]
+            self._scan_from = 0
+
+    # -- heads -------------------------------------------------------------
 
     def _at_eof_between_messages(self) -> ConnectionClosed | None:
         if not self._eof:
             return None
-        self._buffer.skip_empty_lines()
-        if len(self._buffer):
+        self._skip_empty_lines()
+        if self._buffer:
             raise IncompleteMessageError(
                 f"connection closed in the middle of a message head: {_quote(bytes(self._buffer))}"
             )
-        self._closed = True
+        self._state = _CLOSED
         return ConnectionClosed()
 
-    def _next_request_head(self) -> Event | None:
-        head = read_request_head(
-            self._buffer,
-            max_header_size=self.max_header_size,
-            max_header_count=self.max_header_count,
-            max_body_size=self.max_body_size,
-        )
-        if head is None:
+    def _next_request_head(self) -> RequestHead | ConnectionClosed | None:
+        # Empty lines before a request line (a client's stray CRLF after a
+        # previous body, RFC 9112 section 2.2) are not a head.
+        self._skip_empty_lines()
+        data = self._extract_until(ABNF.head_end, self.max_header_size, "message head")
+        if data is None:
             return self._at_eof_between_messages()
-        self._reader = self._make_reader(head.framing)
-        return head
+        start_line, headers = self._parse_request_head(data, max_header_count=self.max_header_count)
+        fields = headers._lists
+        version = start_line.version
+        if version == "HTTP/1.1" and "Host" not in fields:
+            # RFC 9112 section 3.2: an HTTP/1.1 request without Host is a 400.
+            raise HTTP1ProtocolError("Missing Host header")
+        framing = request_framing(start_line, headers)
+        self._framing = framing
+        expects_continue = (
+            framing is not _NO_BODY
+            and version == "HTTP/1.1"
+            and "Expect" in fields
+            and headers["Expect"].lower() == "100-continue"
+        )
+        return RequestHead(
+            start_line,
+            headers,
+            framing,
+            request_keep_alive(start_line, headers)
+            if "Connection" in fields or version != "HTTP/1.1"
+            else True,
+            expects_continue,
+        )
 
-    def _next_response_head(self) -> Event | None:
+    def _next_response_head(self) -> ResponseHead | ConnectionClosed | None:
         if not self._pending_methods:
-            if self._eof and not len(self._buffer):
-                self._closed = True
+            if self._eof and not self._buffer:
+                self._state = _CLOSED
                 return ConnectionClosed()
             return None
-        head = read_response_head(
-            self._buffer,
-            self._pending_methods[0],
-            max_header_size=self.max_header_size,
-            max_header_count=self.max_header_count,
-            max_body_size=self.max_body_size,
-        )
-        if head is None:
+        data = self._extract_until(ABNF.head_end, self.max_header_size, "message head")
+        if data is None:
             return self._at_eof_between_messages()
-        code = head.start_line.code
+        start_line, headers = self._parse_response_head(
+            data, max_header_count=self.max_header_count
+        )
+        code = start_line.code
+        framing = response_framing(
+            self._pending_methods[0], start_line, headers, self.max_body_size
+        )
+        if code < 200 and code != 101:
+            # Interim responses (100 Continue and the like) have no body;
+            # the final response follows.
+            if "Content-Length" in headers._lists or "Transfer-Encoding" in headers._lists:
+                raise HTTP1ProtocolError(f"a {code} response cannot have a body")
+            self._interim += 1
+            if self._interim > _MAX_1XX_RESPONSES:
+                raise HTTP1ProtocolError("Too many 1xx responses")
+            return ResponseHead(start_line, headers, framing, True)
+        self._interim = 0
+        self._framing = framing
         if code == 101:
-            self._switched = True
-        elif code >= 200:
-            self._reader = self._make_reader(head.framing)
-        return head
+            # What follows the (body-less) 101 is another protocol's.
+            self._state = _SWITCHED
+            return ResponseHead(start_line, headers, framing, False)
+        return ResponseHead(
+            start_line, headers, framing, response_keep_alive(start_line, headers, framing)
+        )
 
     def _make_reader(self, framing: Framing) -> _BodyReader:
-        if framing.kind == "length":
-            return ContentLengthReader(framing.length)
-        if framing.kind == "chunked":
-            return ChunkedReader(
-                max_body_size=self.max_body_size,
-                max_extensions_size=self.max_chunk_extensions_size,
-                max_header_size=self.max_header_size,
-                max_header_count=self.max_header_count,
-            )
-        if framing.kind == "close":
-            return UntilCloseReader(self.max_body_size)
-        return ContentLengthReader(0)
+        kind = framing.kind
+        if kind == "none":
+            return _NoBodyReader()
+        if kind == "length":
+            _check_body_size(framing.length, self.max_body_size)
+            return _LengthReader(framing.length)
+        if kind == "chunked":
+            return _ChunkedReader()
+        return _UntilCloseReader()
 
+
+_HEAD = 0
+_SWITCHED = 1
+_CLOSED = 2
 
 # ---------------------------------------------------------------------------
 # Content-Encoding: gzip bodies.
@@ -1015,15 +1063,6 @@ class GzipBodyDecoder:
 # ---------------------------------------------------------------------------
 # Output.
 
-_TOKEN_RE = _ABNF.token
-# What no header value, reason phrase or target may contain: controls other
-# than HTAB (CR and LF among them: header injection) and DEL.
-_UNSAFE_CHAR_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_TARGET_RE = _ABNF.lenient_request_target
-# Every byte but the controls (HTAB aside) and DEL.  Deleting these from a
-# serialised head (bytes.translate, one C pass) leaves exactly its CRLF line
-# ends, unless some value smuggled in a CR, LF, NUL or other control.
-_HEAD_SAFE_BYTES = bytes([0x09, *range(0x20, 0x7F), *range(0x80, 0x100)])
 # Header names already checked to be tokens.  Applications send the same
 # few names on every response, so most heads need no name check at all; the
 # set stops growing at a fixed size.
@@ -1034,7 +1073,7 @@ _VALID_NAMES_MAX = 1000
 def _check_names(names: Iterable[str]) -> None:
     for name in names:
         if name not in _VALID_NAMES:
-            if _TOKEN_RE.fullmatch(name) is None:
+            if ABNF.token.fullmatch(name) is None:
                 raise ValueError(f"invalid header name {name!r}")
             if len(_VALID_NAMES) < _VALID_NAMES_MAX:
                 _VALID_NAMES.add(name)
@@ -1050,8 +1089,10 @@ def _serialize_fields(first_line: str, headers: HTTPHeaders) -> bytes:
     # Header values are latin-1 on the wire; other characters raise
     # UnicodeEncodeError, a ValueError.
     wire = "\r\n".join(lines).encode("latin-1")
-    if wire.translate(None, _HEAD_SAFE_BYTES) != b"\r\n" * len(lines):
-        bad = next((line for line in lines[1:-1] if _UNSAFE_CHAR_RE.search(line)), first_line)
+    if wire.translate(None, ABNF.head_safe_bytes) != b"\r\n" * len(lines):
+        bad = next(
+            (line for line in lines[1:-1] if ABNF.unsafe_field_char.search(line)), first_line
+        )
         raise ValueError(f"unsafe character (CR, LF, NUL or control) in header {bad!r}")
     return wire
 
@@ -1066,9 +1107,9 @@ def serialize_request_head(start_line: RequestStartLine, headers: HTTPHeaders) -
     another control character, or text that is not latin-1.
     """
     method, target, version = start_line
-    if _TOKEN_RE.fullmatch(method) is None:
+    if ABNF.token.fullmatch(method) is None:
         raise ValueError(f"invalid request method {method!r}")
-    if _TARGET_RE.fullmatch(target) is None:
+    if ABNF.lenient_request_target.fullmatch(target) is None:
         raise ValueError(f"invalid request target {target!r}")
     if version not in ("HTTP/1.0", "HTTP/1.1"):
         raise ValueError(f"unsupported HTTP version {version!r}")
@@ -1089,7 +1130,7 @@ def serialize_response_head(start_line: ResponseStartLine, headers: HTTPHeaders)
         raise ValueError(f"unsupported HTTP version {version!r}")
     if not 100 <= code <= 999:
         raise ValueError(f"invalid status code {code!r}")
-    if _UNSAFE_CHAR_RE.search(reason) is not None:
+    if ABNF.unsafe_field_char.search(reason) is not None:
         raise ValueError(f"unsafe character in reason phrase {reason!r}")
     return _serialize_fields(f"{version} {code} {reason}", headers)
 

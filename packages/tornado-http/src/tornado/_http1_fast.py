@@ -66,6 +66,7 @@ import os
 from typing import NamedTuple, Protocol
 
 from tornado import _http1
+from tornado._abnf import ABNF
 from tornado._http1 import DEFAULT_MAX_HEADER_COUNT
 from tornado.httputil import (
     HTTPHeaders,
@@ -114,9 +115,9 @@ SPEEDUPS: bool = AVAILABLE and not _disabled_by_environment()
 
 _pure_request_head = _http1.parse_request_head
 _pure_response_head = _http1.parse_response_head
-_REQUEST_LINE_RE = _http1._REQUEST_LINE_RE
-_STATUS_LINE_RE = _http1._STATUS_LINE_RE
-_HOST_RE = _http1._HOST_RE
+_REQUEST_LINE_RE = ABNF.request_line
+_STATUS_LINE_RE = ABNF.lenient_status_line
+_HOST_RE = ABNF.host_header
 
 
 class _NoCallbacks:

@@ -6,17 +6,21 @@ it writes a request and reads the response.  `HTTP1ServerConnection`
 serves a sequence of requests on one connection (keep-alive, pipelining),
 making an `HTTP1Connection` for each.
 
-The protocol itself (parsing heads, deciding the body framing, framing
-outgoing bodies, every request-smuggling and size check) lives in the
-sans-IO module ``tornado._http1``; this module only moves bytes between it
-and the stream, keeps the connection state and enforces the timeouts.
+The protocol itself (parsing heads, deciding the body framing and
+keep-alive, framing outgoing bodies, every request-smuggling and size
+check) is the sans-IO machine ``tornado._http1.HTTP1Parser``; this module
+only moves bytes between it and the stream, calls the delegates and
+enforces the timeouts.  A served connection is event-driven: the stream
+hands received bytes to the machine as they arrive, and a request without
+a body is dispatched in the same callback, without a read future or a
+task (see `HTTP1ServerConnection`).
 
-Per-request costs are kept low on purpose: the head regex and limits are
-derived once per parameters, ``TCP_NODELAY`` is set once per connection,
-one watchdog timer per connection enforces the header, idle and body
-timeouts (re-armed by storing a deadline, not by scheduling a timer per
-request), and the common case of a response written synchronously never
-allocates a future to wait for it.
+Per-request costs are kept low on purpose: the machine and its limits are
+made once per connection, ``TCP_NODELAY`` is set once per connection, one
+watchdog timer per connection enforces the header, idle and body timeouts
+(re-armed by storing a deadline, not by scheduling a timer per request),
+and the common case of a response written synchronously never allocates
+a future to wait for it.
 """
 
 from __future__ import annotations
@@ -24,19 +28,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
-from tornado import _http1
-from tornado._http1 import (
-    DEFAULT_MAX_CHUNK_EXTENSIONS_SIZE,
-    MAX_CHUNK_LINE_SIZE,
-    BodyWriter,
-    Framing,
-    GzipBodyDecoder,
-    HTTP1ProtocolError,
-)
+from tornado import _http1, _http1_fast
+from tornado._http1 import BodyWriter, GzipBodyDecoder
 from tornado.httputil import (
     _ABNF,
     HTTPConnection,
@@ -65,7 +61,7 @@ DIGITS = _ABNF.digits
 HEXDIGITS = _ABNF.hexdigits
 #: A compiled regex (`bytes`) matching a CR or an LF, the characters that
 #: must never reach a header line from a value (header injection).
-CR_OR_LF_RE = re.compile(b"[\r\n]")
+CR_OR_LF_RE = _ABNF.cr_or_lf
 
 
 def parse_int(s: str) -> int:
@@ -107,68 +103,46 @@ def is_transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
 _DEFAULT_CHUNK_SIZE = 65536
 _DEFAULT_MAX_HEADER_SIZE = 65536
 
-# How far past ``max_header_size`` a single header line may run before the
-# stream gives up on it by itself (closing without an answer).  Heads whose
-# lines end within this margin are answered with 431.
-_HEAD_OVERRUN_MARGIN = 8192
+# The machine's head and chunk-line parsers, chosen once: the llhttp-backed
+# ones when httptools is installed and TORNADO_NO_SPEEDUPS is not set.
+_PARSERS = _http1_fast.select()
 
-# The most interim (1xx) responses a client accepts before the final one;
-# a server sending more is treated as malformed (it could keep a client
-# busy forever).
-_MAX_1XX_RESPONSES = 32
+# The most interim (1xx) responses a client accepts: the machine's rule,
+# under the name Tornado's tests import it by.
+_MAX_1XX_RESPONSES = _http1._MAX_1XX_RESPONSES
 
-# A chunked body made of many small chunks that are all buffered already is
-# parsed without waiting; every this many chunks the reader yields to the
-# IOLoop so other connections are served meanwhile.
-_CHUNKS_PER_YIELD = 64
+# How much one read asks of the stream: what is at hand, up to this (the
+# machine cuts it into the delegate's pieces).
+_READ_SIZE = 65536
 
-_head_patterns: dict[int, bytes] = {}
-_trailer_patterns: dict[int, bytes] = {}
-
-# A chunk-size line: up to its LF, or MAX_CHUNK_LINE_SIZE bytes without one
-# (then the line is refused with a 400 instead of the stream closing).
-_CHUNK_LINE_PATTERN = rb"\n|(?<=[\s\S]{%d})" % MAX_CHUNK_LINE_SIZE
+# The interim response to ``Expect: 100-continue``, serialised once.
+_CONTINUE = _http1.serialize_response_head(
+    ResponseStartLine("HTTP/1.1", 100, "Continue"), HTTPHeaders()
+)
 
 
-#: How far a head or trailer pattern match looks past the line end it starts at.
-_HEAD_PATTERN_OVERLAP = 3
+def _error_response(code: int) -> bytes:
+    """A bare status line to answer malformed input with, as Tornado
+    sends it: the body (none) ends with the connection."""
+    start_line = ResponseStartLine("HTTP/1.1", code, responses.get(code, "Bad Request"))
+    return _http1.serialize_response_head(start_line, HTTPHeaders())
 
 
-def _head_pattern(max_header_size: int) -> bytes:
-    """The regex that ends a message head: the blank line after the
-    headers, or else the first line end past ``max_header_size`` bytes.
-
-    Finding a line end past the limit lets the connection answer 431
-    instead of the stream closing on its own.  The pattern starts with a
-    literal LF, so the regex engine scans with a fast character search;
-    the look-behind is only tried at line ends and fails at once below the
-    limit.
-    """
-    pattern = _head_patterns.get(max_header_size)
-    if pattern is None:
-        pattern = rb"\n(?:\r?\n|(?<=[\s\S]{%d}))" % max_header_size
-        _head_patterns[max_header_size] = pattern
-    return pattern
-
-
-def _trailer_pattern(max_header_size: int) -> bytes:
-    """As `_head_pattern`, for the trailer section after the last chunk
-    (which may be just an empty line)."""
-    pattern = _trailer_patterns.get(max_header_size)
-    if pattern is None:
-        pattern = rb"\A\r?\n|\n(?:\r?\n|(?<=[\s\S]{%d}))" % max_header_size
-        _trailer_patterns[max_header_size] = pattern
-    return pattern
+def _new_machine(
+    role: Literal["server", "client"], params: HTTP1ConnectionParameters
+) -> _http1.HTTP1Parser:
+    return _http1.HTTP1Parser(
+        role,
+        max_header_size=params.max_header_size,
+        max_piece_size=params.chunk_size,
+        parsers=_PARSERS,
+    )
 
 
 def _consume_outcome(future: asyncio.Future[Any]) -> None:
     """Retrieve an abandoned future's exception so it is not logged."""
     if not future.cancelled():
         future.exception()
-
-
-def _is_head_end(data: bytes) -> bool:
-    return data.endswith((b"\n\n", b"\n\r\n"))
 
 
 class HTTP1ConnectionParameters:
@@ -402,6 +376,13 @@ class HTTP1Connection(HTTPConnection):
         self._response_start_line: ResponseStartLine | None = None
         self._response_headers: HTTPHeaders | None = None
         self._request_keep_alive = False
+        self._expects_continue = False
+        self._last_read_full = False
+        # The connection's HTTP/1 machine: the server connection shares one
+        # among the exchanges of its stream.
+        self._machine: _http1.HTTP1Parser | None = None
+        # The HTTP1ServerConnection serving this exchange, if any.
+        self._server: HTTP1ServerConnection | None = None
 
     # -- reading ---------------------------------------------------------
 
@@ -428,60 +409,89 @@ class HTTP1Connection(HTTPConnection):
             watchdog = self._watchdog = _Watchdog(self.stream)
         return watchdog
 
-    async def _read_head(self, expect_request: bool) -> bytes:
-        stream = self.stream
-        max_header_size = self.params.max_header_size
-        pattern = _head_pattern(max_header_size)
-        timeout = self.params.header_timeout
-        if timeout is not None:
-            self._get_watchdog().arm(timeout)
-        while True:
-            # A match starts at a line end and looks at most two bytes past
-            # it, so each search resumes where the last one gave up: a head
-            # that trickles in (or is huge) is scanned once, not per arrival.
-            future = stream._read_until_regex(
-                pattern, max_header_size + _HEAD_OVERRUN_MARGIN, _HEAD_PATTERN_OVERLAP
+    def _get_machine(self) -> _http1.HTTP1Parser:
+        machine = self._machine
+        if machine is None:
+            machine = self._machine = _new_machine(
+                "client" if self.is_client else "server", self.params
             )
-            if future.done() and expect_request:
-                # A pipelined request is already buffered: let other
-                # connections run before serving it.
-                await asyncio.sleep(0)
-            data = await future
-            if len(data) > max_header_size or not _is_head_end(data):
-                raise HTTP1ProtocolError(
-                    f"message head larger than {max_header_size} bytes", status_code=431
-                )
-            if expect_request and data[:1] in (b"\r", b"\n") and not data.strip(b"\r\n"):
-                # Stray empty lines between requests (RFC 9112 section
-                # 2.2): not a head yet.
+        return machine
+
+    async def _next_event(self) -> _http1.Event:
+        """The machine's next event, reading from the stream as it needs.
+
+        A client reports a connection that closes before the response is
+        complete as `~tornado.iostream.StreamClosedError`, as a server does
+        whenever its peer goes away.
+        """
+        machine = self._get_machine()
+        event = machine.next_event()
+        stream = self.stream
+        while event is None:
+            try:
+                future = stream.read_bytes(_READ_SIZE, partial=True)
+                if future.done():
+                    # The data was at hand: let other connections run before
+                    # more of it is parsed.
+                    await asyncio.sleep(0)
+                data = await future
+            except StreamClosedError:
+                watchdog = self._watchdog
+                if not self.is_client or (watchdog is not None and watchdog.fired):
+                    raise
+                # A body that runs until the close ends here; anything else
+                # is cut short.
+                machine.receive_eof()
+                try:
+                    event = machine.next_event()
+                except _http1.IncompleteMessageError:
+                    raise StreamClosedError(real_error=stream.error) from None
+                if type(event) is _http1.ConnectionClosed:
+                    raise StreamClosedError(real_error=stream.error) from None
                 continue
-            if timeout is not None:
-                self._get_watchdog().disarm()
-            return data
+            # A read that filled the stream's whole chunk probably left more
+            # in the kernel (the stream then receives again at once).
+            self._last_read_full = len(data) >= stream.read_chunk_size
+            machine.receive_data(data)
+            event = machine.next_event()
+        return event
 
     async def _read_message(self, delegate: HTTPMessageDelegate) -> bool:
         need_delegate_close = False
         reading_body = False
         start_line: RequestStartLine | ResponseStartLine
+        machine = self._get_machine()
         try:
+            timeout = self.params.header_timeout
+            if timeout is not None:
+                self._get_watchdog().arm(timeout)
             if self.is_client:
-                start_line, headers, framing = await self._read_response_head(delegate)
+                request_line = self._request_start_line
+                machine.max_body_size = self._max_body_size
+                machine.expect_response(request_line.method if request_line is not None else "GET")
+                response = await self._read_response_head(delegate)
                 if self._detached:
                     return False
+                start_line, headers, framing = (
+                    response.start_line,
+                    response.headers,
+                    response.framing,
+                )
+                self._response_start_line = start_line
+                self._response_headers = headers
+                if not response.keep_alive:
+                    self._disconnect_on_finish = True
             else:
-                data = await self._read_head(True)
-                request_line, headers = _http1.parse_request_head(data)
-                if request_line.version == "HTTP/1.1" and "Host" not in headers:
-                    # RFC 9112 3.2: an HTTP/1.1 request without Host is a 400
-                    # (as Tornado answers it).
-                    raise HTTP1ProtocolError("Missing Host header")
-                # Framing errors (smuggling attempts) are refused before the
-                # delegate sees anything.
-                framing = _http1.request_framing(request_line, headers)
-                self._request_start_line = start_line = request_line
+                event = await self._next_event()
+                assert type(event) is _http1.RequestHead
+                start_line, headers, framing = event.start_line, event.headers, event.framing
+                self._request_start_line = event.start_line
                 self._request_headers = headers
-                self._request_keep_alive = _http1.request_keep_alive(request_line, headers)
-                self._disconnect_on_finish = self.no_keep_alive or not self._request_keep_alive
+                self._request_keep_alive = event.keep_alive
+                self._disconnect_on_finish = self.no_keep_alive or not event.keep_alive
+                self._expects_continue = event.expects_continue
+            if timeout is not None:
+                self._get_watchdog().disarm()
             need_delegate_close = True
             result = delegate.headers_received(start_line, headers)
             if result is not None:
@@ -491,10 +501,13 @@ class HTTP1Connection(HTTPConnection):
                 return False
             if framing.kind != "none":
                 reading_body = True
-                if not self.is_client and self._body_expects_continue(headers):
-                    self.stream.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                await self._read_body(framing, delegate)
+                if self._expects_continue and not self._response_started:
+                    self.stream.write(_CONTINUE)
+                await self._read_body(delegate)
                 reading_body = False
+            else:
+                # The machine's EndOfMessage for a body-less message.
+                machine.next_event()
             self._read_finished = True
             if not self._write_finished or self.is_client:
                 if not self.is_client:
@@ -518,21 +531,18 @@ class HTTP1Connection(HTTPConnection):
                 return False
             return not self.stream.closed()
         except HTTPInputError as e:
-            if self.is_client:
-                if getattr(e, "status_code", 400) == 431:
-                    # A head past max_header_size: the read the client asked
-                    # for cannot be satisfied, and that is what it is told.
-                    gen_log.info("Unsatisfiable read from %s: %s", self.context, e)
-                    self.stream.close(exc_info=UnsatisfiableReadError(str(e)))
-                else:
-                    gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
-                self.close()
-                need_delegate_close = True
-                return False
             if getattr(e, "status_code", 400) == 431:
                 gen_log.info("Unsatisfiable read from %s: %s", self.context, e)
             else:
                 gen_log.info("Malformed HTTP message from %s: %s", self.context, e)
+            if self.is_client:
+                if getattr(e, "status_code", 400) == 431:
+                    # A head past max_header_size: the read the client asked
+                    # for cannot be satisfied, and that is what it is told.
+                    self.stream.close(exc_info=UnsatisfiableReadError(str(e)))
+                self.close()
+                need_delegate_close = True
+                return False
             await self._answer_bad_request(e)
             return False
         except StreamClosedError as e:
@@ -585,237 +595,80 @@ class HTTP1Connection(HTTPConnection):
         app_log.error("Uncaught exception reading a response from %s", self.context, exc_info=True)
         self.close()
 
-    async def _read_response_head(
-        self, delegate: HTTPMessageDelegate
-    ) -> tuple[ResponseStartLine, HTTPHeaders, Framing]:
-        request_line = self._request_start_line
-        method = request_line.method if request_line is not None else "GET"
-        interim = 0
+    async def _read_response_head(self, delegate: HTTPMessageDelegate) -> _http1.ResponseHead:
         while True:
-            data = await self._read_head(False)
-            start_line, headers = _http1.parse_response_head(data)
-            code = start_line.code
-            framing = _http1.response_framing(method, start_line, headers, self._max_body_size)
-            if code < 200 and code != 101:
-                # Interim responses (100 Continue and the like) carry no
-                # body; the delegate sees them (a client sends its body on
-                # 100) and the final response follows.
-                if "Content-Length" in headers or "Transfer-Encoding" in headers:
-                    raise HTTP1ProtocolError(f"a {code} response cannot have a body")
-                interim += 1
-                if interim > _MAX_1XX_RESPONSES:
-                    raise HTTP1ProtocolError("Too many 1xx responses")
-                result = delegate.headers_received(start_line, headers)
-                if result is not None:
-                    await result
-                continue
-            self._response_start_line = start_line
-            self._response_headers = headers
-            if not _http1.response_keep_alive(start_line, headers, framing) or code == 101:
-                self._disconnect_on_finish = True
-            return start_line, headers, framing
+            event = await self._next_event()
+            assert type(event) is _http1.ResponseHead
+            code = event.start_line.code
+            if code >= 200 or code == 101:
+                return event
+            # Interim responses (100 Continue and the like): the delegate
+            # sees them (a client sends its body on 100) and the final
+            # response follows.
+            result = delegate.headers_received(event.start_line, event.headers)
+            if result is not None:
+                await result
 
-    def _body_expects_continue(self, headers: HTTPHeaders) -> bool:
-        request_line = self._request_start_line
-        return (
-            request_line is not None
-            and request_line.version == "HTTP/1.1"
-            and not self._response_started
-            and headers.get("Expect", "").lower() == "100-continue"
-        )
-
-    async def _read_body(self, framing: Framing, delegate: HTTPMessageDelegate) -> None:
-        if framing.kind == "length" and framing.length > self._max_body_size:
-            raise HTTP1ProtocolError(
-                f"Content-Length too long ({framing.length} bytes, limit {self._max_body_size})"
-            )
+    async def _read_body(self, delegate: HTTPMessageDelegate) -> None:
+        machine = self._get_machine()
+        machine.max_body_size = self._max_body_size
         if self._body_timeout is not None:
             self._get_watchdog().arm(self._body_timeout)
-        if framing.kind == "length":
-            await self._read_fixed_body(framing.length, delegate)
-        elif framing.kind == "chunked":
-            await self._read_chunked_body(delegate)
-        else:
-            await self._read_body_until_close(delegate)
+        chunk_size = self.params.chunk_size
+        # Body pieces at hand are merged up to chunk_size and handed on when
+        # full, at the end, or when the next piece must be waited for (so a
+        # slow sender's bytes are never held back).
+        pending: list[bytes] = []
+        pending_size = 0
+        while True:
+            event = machine.next_event()
+            if event is None:
+                if pending and not self._last_read_full:
+                    await self._deliver(delegate, pending)
+                    pending_size = 0
+                event = await self._next_event()
+            if type(event) is not _http1.Data:
+                break
+            data = event.data
+            # Whole pieces of chunk_size as far as the data at hand allows:
+            # the delegate sees the same pieces however the body was split
+            # into packets.
+            while len(data) >= chunk_size - pending_size:
+                cut = chunk_size - pending_size
+                pending.append(data[:cut])
+                data = data[cut:]
+                await self._deliver(delegate, pending)
+                pending_size = 0
+            if data:
+                pending.append(data)
+                pending_size += len(data)
+            if pending and machine.buffered:
+                # More is at hand already: parsing it never waits, so let
+                # other connections run in between.
+                await asyncio.sleep(0)
+        if pending:
+            await self._deliver(delegate, pending)
         if self._body_timeout is not None:
             self._get_watchdog().disarm()
 
-    async def _deliver(self, delegate: HTTPMessageDelegate, data: bytes) -> None:
-        # Once a server's application has finished its response, the rest of
-        # the body is read (to keep the framing) but no longer delivered.
+    async def _deliver(self, delegate: HTTPMessageDelegate, pending: list[bytes]) -> None:
+        """Hand the merged ``pending`` pieces to the delegate and empty the list."""
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
+        # Once a server's application has finished its response, the rest
+        # of the body is read (to keep the framing) but no longer delivered.
         if not self._write_finished or self.is_client:
             result = delegate.data_received(data)
             if result is not None:
                 await result
-
-    async def _read_fixed_body(self, length: int, delegate: HTTPMessageDelegate) -> None:
-        stream = self.stream
-        chunk_size = self.params.chunk_size
-        # A read started to top a piece up, still waiting for the network.
-        carried: asyncio.Future[bytes] | None = None
-        while length > 0:
-            want = min(chunk_size, length)
-            if carried is None:
-                data = await stream.read_bytes(want, partial=True)
-            else:
-                data = await carried
-                carried = None
-            # Pieces of chunk_size as far as the data at hand allows (the
-            # delegate sees the same pieces however the body was split into
-            # packets), but what has arrived is never held back waiting for
-            # more: a slow sender's bytes are handed on as they come.
-            size = len(data)
-            if size < want:
-                pieces = [data]
-                while size < want:
-                    more = stream.read_bytes(want - size, partial=True)
-                    if not more.done():
-                        carried = more
-                        break
-                    piece = more.result()
-                    pieces.append(piece)
-                    size += len(piece)
-                data = b"".join(pieces)
-            length -= size
-            try:
-                await self._deliver(delegate, data)
-            except BaseException:
-                if carried is not None:
-                    carried.add_done_callback(_consume_outcome)
-                raise
-
-    async def _read_chunked_body(self, delegate: HTTPMessageDelegate) -> None:
-        stream = self.stream
-        chunk_size = self.params.chunk_size
-        total = 0
-        extensions = 0
-        # Chunk data not yet handed on: small chunks are merged into pieces
-        # of up to chunk_size, handed on when full or when the next read has
-        # to wait for the network (so a slow stream of chunks is not held
-        # back).
-        pending: list[bytes] = []
-        pending_size = 0
-        chunks_since_wait = 0
-        while True:
-            line_future = stream.read_until_regex(_CHUNK_LINE_PATTERN)
-            if not line_future.done():
-                # About to wait: other connections run meanwhile anyway.
-                chunks_since_wait = 0
-                if pending:
-                    await self._deliver_pending(delegate, pending, line_future)
-                    pending_size = 0
-            line = await line_future
-            if not line.endswith(b"\n"):
-                raise HTTP1ProtocolError(
-                    f"invalid chunk size line (longer than {MAX_CHUNK_LINE_SIZE})"
-                )
-            size, extensions_length = _http1.parse_chunk_size_line(line)
-            extensions += extensions_length
-            if extensions > DEFAULT_MAX_CHUNK_EXTENSIONS_SIZE:
-                raise HTTP1ProtocolError("too many chunk extensions")
-            if size == 0:
-                break
-            total += size
-            if total > self._max_body_size:
-                raise HTTP1ProtocolError(
-                    f"chunked body too large (more than {self._max_body_size} bytes)"
-                )
-            remaining = size
-            while remaining:
-                data_future = stream.read_bytes(
-                    min(chunk_size - pending_size, remaining), partial=True
-                )
-                if not data_future.done():
-                    # About to wait: other connections run meanwhile anyway.
-                    chunks_since_wait = 0
-                    if pending:
-                        await self._deliver_pending(delegate, pending, data_future)
-                        pending_size = 0
-                data = await data_future
-                remaining -= len(data)
-                pending.append(data)
-                pending_size += len(data)
-                if pending_size >= chunk_size:
-                    await self._deliver_pending(delegate, pending, None)
-                    pending_size = 0
-            end_future = stream.read_bytes(2)
-            if not end_future.done():
-                # About to wait: other connections run meanwhile anyway.
-                chunks_since_wait = 0
-                if pending:
-                    await self._deliver_pending(delegate, pending, end_future)
-                    pending_size = 0
-            _http1.check_chunk_data_end(await end_future)
-            chunks_since_wait += 1
-            if chunks_since_wait == _CHUNKS_PER_YIELD:
-                # Many small chunks already buffered are parsed without ever
-                # waiting: let other connections run now and then.
-                chunks_since_wait = 0
-                await asyncio.sleep(0)
-        if pending:
-            await self._deliver_pending(delegate, pending, None)
-        max_header_size = self.params.max_header_size
-        trailers = await stream._read_until_regex(
-            _trailer_pattern(max_header_size),
-            max_header_size + _HEAD_OVERRUN_MARGIN,
-            _HEAD_PATTERN_OVERLAP,
-        )
-        if len(trailers) > max_header_size or not (
-            trailers in (b"\r\n", b"\n") or _is_head_end(trailers)
-        ):
-            raise HTTP1ProtocolError("trailer section too large", status_code=431)
-        # Trailer fields are validated (a malformed section is an error)
-        # but not passed on, as in Tornado.
-        _http1.parse_trailers(trailers)
-
-    async def _deliver_pending(
-        self,
-        delegate: HTTPMessageDelegate,
-        pending: list[bytes],
-        waiting: asyncio.Future[bytes] | None,
-    ) -> None:
-        """Hand the merged ``pending`` pieces on and empty the list.
-
-        ``waiting`` is a read started before (it goes on meanwhile); if the
-        delegate fails, nobody will await it, so its outcome is consumed
-        here rather than reported as never retrieved.
-        """
-        data = pending[0] if len(pending) == 1 else b"".join(pending)
-        pending.clear()
-        try:
-            await self._deliver(delegate, data)
-        except BaseException:
-            if waiting is not None:
-                waiting.add_done_callback(_consume_outcome)
-            raise
-
-    async def _read_body_until_close(self, delegate: HTTPMessageDelegate) -> None:
-        stream = self.stream
-        chunk_size = self.params.chunk_size
-        total = 0
-        while True:
-            try:
-                data = await stream.read_bytes(chunk_size, partial=True)
-            except StreamClosedError:
-                if self._watchdog is not None and self._watchdog.fired:
-                    raise
-                return
-            total += len(data)
-            if total > self._max_body_size:
-                raise HTTP1ProtocolError(f"Body too long (more than {self._max_body_size} bytes)")
-            await self._deliver(delegate, data)
 
     async def _answer_bad_request(self, error: HTTPInputError) -> None:
         """Answer malformed input with its status (unless a response is
         already under way), then close."""
         stream = self.stream
         if not self._response_started and not stream.closed():
-            code = getattr(error, "status_code", 400)
-            reason = responses.get(code, "Bad Request")
             try:
-                # A bare status line, as Tornado sends: the body (none) ends
-                # with the connection.
-                await stream.write(b"HTTP/1.1 %d %s\r\n\r\n" % (code, reason.encode("latin-1")))
+                await stream.write(_error_response(getattr(error, "status_code", 400)))
             except StreamClosedError:
                 pass
         self.close()
@@ -831,7 +684,9 @@ class HTTP1Connection(HTTPConnection):
         ``on_connection_close``).
         """
         self._close_callback = callback
-        if callback is not None and not self._detached:
+        if callback is not None and not self._detached and self._server is None:
+            # (A served connection's stream reports its close to the
+            # HTTP1ServerConnection, which calls back.)
             self.stream.set_close_callback(self._on_connection_close)
 
     def _on_connection_close(self) -> None:
@@ -846,7 +701,7 @@ class HTTP1Connection(HTTPConnection):
 
     def _clear_callbacks(self) -> None:
         self._close_callback = None
-        if not self._detached:
+        if not self._detached and self._server is None:
             self.stream.set_close_callback(None)
 
     def close(self) -> None:
@@ -868,6 +723,15 @@ class HTTP1Connection(HTTPConnection):
         """
         self._clear_callbacks()
         self._detached = True
+        server = self._server
+        if server is not None:
+            server._on_detach()
+        machine = self._machine
+        if machine is not None and machine.buffered:
+            # Bytes that came after the message (the first frames of a
+            # WebSocket, say) are the new owner's to read.
+            self.stream._unread(machine.trailing_data)
+            self._machine = None
         if self._watchdog is not None:
             self._watchdog.cancel()
         future = self._finish_future
@@ -1049,6 +913,9 @@ class HTTP1Connection(HTTPConnection):
             if self._disconnect_on_finish:
                 self.close()
                 return
+            if self._server is not None:
+                self._server._response_finished(self)
+                return
         finish_future = self._finish_future
         if finish_future is not None and not finish_future.done():
             finish_future.set_result(None)
@@ -1057,9 +924,19 @@ class HTTP1Connection(HTTPConnection):
 class HTTP1ServerConnection:
     """Serves a sequence of requests on one connection.
 
-    `start_serving` reads requests one after another (pipelined requests
-    are answered in order) and hands each to an
+    `start_serving` parses requests as their bytes arrive (pipelined
+    requests are answered in order) and hands each to an
     `~tornado.httputil.HTTPServerConnectionDelegate`.
+
+    The connection is event-driven: the stream hands received bytes
+    straight to the HTTP/1 machine (``IOStream._start_consuming``, a
+    documented internal of tornado-iostream), and each event is passed on
+    to the request's delegate as it comes.  A request without a body, from
+    its head to the delegate's ``finish``, runs within the one callback in
+    which its bytes arrived: no read future, no task, no await.  Taking
+    bytes pauses while a delegate's awaitable is pending and while a
+    response is being written (the stream buffers meanwhile, with its
+    read-ahead bound), so pipelined requests are answered one at a time.
 
     .. versionadded:: 4.0
     """
@@ -1078,6 +955,23 @@ class HTTP1ServerConnection:
         self.params = params
         self.context = context
         self._serving_future: asyncio.Future[None] | None = None
+        self._delegate: Any = None
+        self._machine: _http1.HTTP1Parser | None = None
+        self._watchdog: _Watchdog | None = None
+        # The exchange under way: its connection and (possibly wrapped)
+        # delegate, whether the delegate must hear of a close, and the head.
+        self._conn: HTTP1Connection | None = None
+        self._request_delegate: HTTPMessageDelegate | None = None
+        self._need_delegate_close = False
+        self._framing: _http1.Framing | None = None
+        self._reading_body = False
+        self._awaiting_response = False
+        # Body pieces at hand, merged up to chunk_size before delivery.
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._paused = True
+        self._processing = False
+        self._ended = False
 
     async def close(self) -> None:
         """Close the connection and wait until its request loop has ended."""
@@ -1091,33 +985,314 @@ class HTTP1ServerConnection:
     def start_serving(self, delegate: Any) -> None:
         """Start reading requests and passing them to ``delegate`` (an
         `~tornado.httputil.HTTPServerConnectionDelegate`)."""
-        self._serving_future = asyncio.ensure_future(self._server_request_loop(delegate))
-
-    async def _server_request_loop(self, delegate: Any) -> None:
         stream = self.stream
+        self._serving_future = asyncio.get_running_loop().create_future()
+        self._delegate = delegate
+        self._machine = _new_machine("server", self.params)
+        self._watchdog = _Watchdog(stream)
+        if stream.closed():
+            self._end()
+            return
         # Responses are written whole or in application-sized pieces, so
         # Nagle's algorithm only adds latency; set once per connection.
         stream.set_nodelay(True)
-        watchdog: _Watchdog | None = None
+        stream.set_close_callback(self._on_stream_close)
+        self._wait_for_head()
+        self._resume()
+
+    # -- taking bytes ------------------------------------------------------
+
+    def _resume(self) -> None:
+        if self._ended or self.stream.closed():
+            return
+        self._paused = False
+        data = self.stream._start_consuming(self._on_data)
+        assert self._machine is not None
+        if data:
+            self._machine.receive_data(data)
+        self._process()
+
+    def _pause(self) -> None:
+        self._paused = True
+        self.stream._stop_consuming()
+
+    def _on_data(self, data: bytes) -> None:
+        assert self._machine is not None
+        self._machine.receive_data(data)
+        self._process()
+
+    def _process(self) -> None:
+        """Pass on the machine's events until it needs more bytes or the
+        exchange has to wait."""
+        if self._processing:
+            # Called back from within a delegate: the loop below goes on.
+            return
+        machine = self._machine
+        assert machine is not None
+        self._processing = True
         try:
-            while True:
-                conn = HTTP1Connection(stream, False, self.params, self.context)
-                if watchdog is None:
-                    watchdog = conn._get_watchdog()
+            while not self._paused:
+                event = machine.next_event()
+                if event is None:
+                    if self._pending:
+                        self._flush()
+                    return
+                kind = type(event)
+                if kind is _http1.Data:
+                    self._on_body_data(event.data)  # type: ignore[union-attr]
+                elif kind is _http1.RequestHead:
+                    self._on_head(event)  # type: ignore[arg-type]
                 else:
-                    conn._watchdog = watchdog
-                request_delegate = delegate.start_request(self, conn)
-                try:
-                    keep_going = await conn.read_response(request_delegate)
-                except (StreamClosedError, asyncio.CancelledError):
-                    return
-                except Exception:
-                    app_log.error("Uncaught exception serving %s", self.context, exc_info=True)
-                    conn.close()
-                    return
-                if not keep_going:
-                    return
+                    self._on_end()
+        except HTTPInputError as e:
+            self._bad_request(e)
+        except Exception:
+            app_log.error("Uncaught exception serving %s", self.context, exc_info=True)
+            self._fail()
         finally:
-            if watchdog is not None:
-                watchdog.cancel()
-            delegate.on_close(self)
+            self._processing = False
+
+    def _wait_for(self, result: Awaitable[None], then: Callable[[], None] | None) -> None:
+        """Pause until a delegate's awaitable is done, then run ``then``
+        and take bytes again."""
+        self._pause()
+        future = asyncio.ensure_future(result)
+
+        def done(future: asyncio.Future[None]) -> None:
+            if self._ended:
+                _consume_outcome(future)
+                return
+            try:
+                future.result()
+                if then is not None:
+                    self._processing = True
+                    try:
+                        then()
+                    finally:
+                        self._processing = False
+            except HTTPInputError as e:
+                self._bad_request(e)
+                return
+            except (Exception, asyncio.CancelledError):
+                app_log.error("Uncaught exception serving %s", self.context, exc_info=True)
+                self._fail()
+                return
+            if self._paused and self._conn is not None and self._conn._detached:
+                self._end()
+            elif self._paused and not self._awaiting_response:
+                self._resume()
+
+        future.add_done_callback(done)
+
+    # -- events ------------------------------------------------------------
+
+    def _wait_for_head(self) -> None:
+        timeout = self.params.header_timeout
+        if timeout is not None:
+            assert self._watchdog is not None
+            self._watchdog.arm(timeout)
+
+    def _on_head(self, event: _http1.RequestHead) -> None:
+        params = self.params
+        if params.header_timeout is not None:
+            assert self._watchdog is not None
+            self._watchdog.disarm()
+        conn = HTTP1Connection(self.stream, False, params, self.context)
+        conn._machine = self._machine
+        conn._watchdog = self._watchdog
+        conn._server = self
+        conn._request_start_line = event.start_line
+        conn._request_headers = event.headers
+        conn._request_keep_alive = event.keep_alive
+        conn._disconnect_on_finish = conn.no_keep_alive or not event.keep_alive
+        conn._expects_continue = event.expects_continue
+        self._conn = conn
+        delegate: HTTPMessageDelegate = self._delegate.start_request(self, conn)
+        if params.decompress:
+            delegate = _GzipMessageDelegate(delegate, conn)
+        self._request_delegate = delegate
+        self._framing = event.framing
+        self._need_delegate_close = True
+        result = delegate.headers_received(event.start_line, event.headers)
+        if result is not None:
+            self._wait_for(result, self._after_head)
+            return
+        self._after_head()
+
+    def _after_head(self) -> None:
+        conn = self._conn
+        assert conn is not None and self._framing is not None
+        if conn._detached:
+            self._need_delegate_close = False
+            self._pause()
+            self._end()
+            return
+        if self._framing.kind == "none":
+            return
+        self._reading_body = True
+        if conn._expects_continue and not conn._response_started:
+            self.stream.write(_CONTINUE)
+        assert self._machine is not None
+        self._machine.max_body_size = conn._max_body_size
+        if conn._body_timeout is not None:
+            assert self._watchdog is not None
+            self._watchdog.arm(conn._body_timeout)
+
+    def _on_body_data(self, data: bytes) -> None:
+        conn = self._conn
+        assert conn is not None
+        if conn._write_finished:
+            # The application has answered already: the rest of the body is
+            # read (to keep the framing) but no longer delivered.
+            return
+        if self._pending and self._pending_size + len(data) > self.params.chunk_size:
+            self._flush()
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if not self._paused and self._pending_size >= self.params.chunk_size:
+            self._flush()
+
+    def _flush(self, then: Callable[[], None] | None = None) -> bool:
+        """Deliver the pending body pieces; True if the delegate's awaitable
+        is pending (``then`` runs after it)."""
+        pending = self._pending
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
+        self._pending_size = 0
+        conn = self._conn
+        assert conn is not None and self._request_delegate is not None
+        if conn._write_finished:
+            return False
+        result = self._request_delegate.data_received(data)
+        if result is None:
+            return False
+        self._wait_for(result, then)
+        return True
+
+    def _on_end(self) -> None:
+        if self._pending and self._flush(self._end_of_request):
+            # The end of the message is handled once the last piece is in.
+            return
+        self._end_of_request()
+
+    def _end_of_request(self) -> None:
+        conn = self._conn
+        delegate = self._request_delegate
+        assert conn is not None and delegate is not None
+        if self._reading_body:
+            self._reading_body = False
+            if conn._body_timeout is not None:
+                assert self._watchdog is not None
+                self._watchdog.disarm()
+        conn._read_finished = True
+        self._need_delegate_close = False
+        if not conn._write_finished:
+            delegate.finish()
+        if conn._detached:
+            self._pause()
+            self._end()
+        elif conn._request_finished:
+            self._next_request()
+        else:
+            # The application answers asynchronously; the stream's close
+            # callback watches for the client going away meanwhile.
+            self._awaiting_response = True
+            self._pause()
+
+    def _on_detach(self) -> None:
+        """Called by the exchange's connection when it hands the stream
+        over: from now on the stream is the new owner's."""
+        self._pause()
+        self.stream.set_close_callback(None)
+        self._end()
+
+    def _response_finished(self, conn: HTTP1Connection) -> None:
+        """Called by the exchange's connection once its response is out."""
+        if conn is not self._conn or not self._awaiting_response:
+            # Finished within _end_of_request, which goes on by itself.
+            return
+        self._awaiting_response = False
+        self._next_request()
+        if self._paused and not self._ended:
+            self._resume()
+
+    def _next_request(self) -> None:
+        self._conn = None
+        self._request_delegate = None
+        if self.stream.closed():
+            return
+        self._wait_for_head()
+        machine = self._machine
+        assert machine is not None
+        if machine.buffered and self._processing:
+            # A pipelined request is at hand: let other connections run
+            # before serving it.
+            self._pause()
+            asyncio.get_running_loop().call_soon(self._resume)
+
+    # -- the end -----------------------------------------------------------
+
+    def _bad_request(self, error: HTTPInputError) -> None:
+        if getattr(error, "status_code", 400) == 431:
+            gen_log.info("Unsatisfiable read from %s: %s", self.context, error)
+        else:
+            gen_log.info("Malformed HTTP message from %s: %s", self.context, error)
+        self._pause()
+        conn = self._conn
+        stream = self.stream
+        if (conn is None or not conn._response_started) and not stream.closed():
+            # A bare status line, as Tornado sends: the body (none) ends
+            # with the connection.
+            written = stream.write(_error_response(getattr(error, "status_code", 400)))
+            if not written.done():
+                written.add_done_callback(lambda _: stream.close())
+                return
+        stream.close()
+
+    def _fail(self) -> None:
+        self._pause()
+        if self._conn is not None:
+            self._conn.close()
+        self.stream.close()
+
+    def _on_stream_close(self) -> None:
+        conn = self._conn
+        watchdog = self._watchdog
+        if watchdog is not None and watchdog.fired:
+            # An idle connection timing out between requests is routine; a
+            # body that stops coming is worth a note.
+            gen_log.log(
+                logging.INFO if self._reading_body else logging.DEBUG,
+                "Timeout reading %s from %s",
+                "body" if self._reading_body else "head",
+                self.context,
+            )
+        if conn is not None:
+            conn._on_connection_close()
+            delegate = self._request_delegate
+            if self._need_delegate_close and delegate is not None and not conn._write_finished:
+                self._need_delegate_close = False
+                try:
+                    delegate.on_connection_close()
+                except Exception:
+                    app_log.error("Uncaught exception in on_connection_close", exc_info=True)
+        self._end()
+
+    def _end(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._paused = True
+        stream = self.stream
+        conn = self._conn
+        if conn is None or not conn._detached:
+            stream._stop_consuming()
+            stream.set_close_callback(None)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        try:
+            self._delegate.on_close(self)
+        finally:
+            future = self._serving_future
+            if future is not None and not future.done():
+                future.set_result(None)

@@ -324,6 +324,8 @@ class BaseIOStream:
         self._fd_registered: int | None = None
         self._reader_on = False
         self._writer_on = False
+        # Documented internal: who received bytes go to (see _start_consuming).
+        self._consumer: Callable[[bytes], None] | None = None
 
     # -- to implement in subclasses -------------------------------------
 
@@ -465,6 +467,57 @@ class BaseIOStream:
         future = self._start_read(_CLOSE)
         self._try_inline_read()
         return future
+
+    def _start_consuming(self, consumer: Callable[[bytes], None]) -> bytes:
+        """Hand received bytes to ``consumer`` as they arrive; return (and
+        drop from the buffer) the bytes buffered already.
+
+        A documented internal of tornado-iostream (see its README), for a
+        protocol that parses bytes as they come (`tornado.http1connection`'s
+        server) instead of awaiting one read after another.  While no read
+        is pending, each readiness event receives what the kernel holds (in
+        ``read_chunk_size`` pieces, joined) and calls ``consumer`` with it,
+        from the event loop.  The end of the stream is not passed on: the
+        stream closes, as it does for a read.  ``consumer`` may call any
+        method of the stream, `_stop_consuming` included.
+        """
+        self._consumer = consumer
+        pos, end = self._read_pos, self._read_end
+        data = b""
+        if end != pos:
+            data = self._read_view[pos:end].tobytes()
+            self._consume(end - pos)
+            self._read_scan_from = 0
+        if self._read_future is None:
+            self._start_reading()
+        return data
+
+    def _stop_consuming(self) -> None:
+        """Stop handing bytes to the consumer given to `_start_consuming`.
+
+        A documented internal of tornado-iostream.  Bytes that arrive from
+        now on are buffered (and reading pauses once the read-ahead bound is
+        reached) until a read or `_start_consuming` takes them.
+        """
+        self._consumer = None
+
+    def _unread(self, data: bytes) -> None:
+        """Put ``data`` back in front of the buffered bytes, to be read again.
+
+        A documented internal of tornado-iostream (see its README): a
+        protocol that parsed ahead of what it consumed (`tornado.http1connection`
+        hands a detached stream back with the bytes that followed the HTTP
+        message) returns the surplus, so the next read sees it first.
+        """
+        if not data:
+            return
+        pos, end = self._read_pos, self._read_end
+        rest = self._read_view[pos:end].tobytes() if end != pos else b""
+        self._drop_buffer()
+        self._append(data + rest if rest else data)
+        self._read_scan_from = 0
+        if self._read_future is not None:
+            self._try_inline_read()
 
     def _start_read(self, kind: int) -> Future[Any]:
         if self._read_future is not None:
@@ -815,6 +868,10 @@ class BaseIOStream:
                     return
                 continue
             if self._read_future is None:
+                consumer = self._consumer
+                if consumer is not None and not resolved:
+                    self._feed_consumer(consumer, chunk_size)
+                    return
                 if resolved:
                     # The reader woken by the read just resolved usually asks
                     # for more before the next readiness event: leave the
@@ -921,6 +978,57 @@ class BaseIOStream:
             # watching a descriptor after reporting an error on it, and a
             # peer's reset that arrived with the data is only seen by this
             # next receive.
+
+    def _feed_consumer(self, consumer: Callable[[bytes], None], chunk_size: int) -> None:
+        # Receive what the kernel holds now (while pieces come full, up to
+        # the read-ahead bound), then hand it over in one call; repeated
+        # while TLS holds decrypted bytes no readiness event would report.
+        while True:
+            if self._read_end != self._read_pos:
+                # Buffered before the consumer came (or put back meanwhile).
+                pos, end = self._read_pos, self._read_end
+                first: bytes | None = self._read_view[pos:end].tobytes()
+                self._consume(end - pos)
+            elif "read_from_fd" in self.__dict__:
+                first = BaseIOStream._receive(self, chunk_size)
+            else:
+                first = self._receive(chunk_size)
+            if first is None:
+                return
+            if not first:
+                self.close()
+                return
+            data = first
+            if len(first) >= chunk_size:
+                pieces = [first]
+                size = len(first)
+                limit = self._read_ahead_limit()
+                eof = False
+                while len(pieces[-1]) >= chunk_size and size < limit:
+                    more = self._receive(chunk_size)
+                    if more is None:
+                        break
+                    if not more:
+                        eof = True
+                        break
+                    pieces.append(more)
+                    size += len(more)
+                data = b"".join(pieces) if len(pieces) > 1 else first
+                self._read_more = not eof and len(pieces[-1]) >= chunk_size
+                consumer(data)
+                if eof:
+                    self.close()
+                    return
+            else:
+                consumer(data)
+            if (
+                self._closed
+                or self._consumer is not consumer
+                or self._read_future is not None
+                or not (self._read_more or self._tls_pending())
+            ):
+                return
+            self._read_more = False
 
     # -- writing ---------------------------------------------------------
 
