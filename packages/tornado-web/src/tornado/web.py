@@ -1424,7 +1424,9 @@ class RequestHandler:
             result = self.prepare()
             if result is not None:
                 return _spawn(self._execute_rest(result, _STAGE_PREPARE))
-            self._settle_prepared()
+            # (Only streaming handlers have a prepared future to settle.)
+            if self._prepared_future is not None:
+                self._settle_prepared()
             if self._finished:
                 return None
             if self._stream_request_body:
@@ -1436,12 +1438,15 @@ class RequestHandler:
                 self.finish()
         except (Exception, asyncio.CancelledError) as e:
             self._handle_execute_exception(e)
-        self._settle_prepared()
+        if self._prepared_future is not None:
+            self._settle_prepared()
         return None
 
     def _call_verb_method(self) -> Any:
-        assert self.request.method is not None
-        result = getattr(self, self.request.method.lower())(*self.path_args, **self.path_kwargs)
+        method = self.request.method
+        assert method is not None
+        name = _VERB_METHOD_NAMES.get(method) or method.lower()
+        result = getattr(self, name)(*self.path_args, **self.path_kwargs)
         if result is not None and not inspect.isawaitable(result):
             # A plain value returned by mistake is ignored, as a sync method's.
             return None
@@ -1574,6 +1579,9 @@ class RequestHandler:
     def _ui_method(self, method: Callable[..., Any]) -> Callable[..., Any]:
         return lambda *args, **kwargs: method(self, *args, **kwargs)
 
+
+# The method name of each standard verb, without a lower() per request.
+_VERB_METHOD_NAMES = {verb: verb.lower() for verb in RequestHandler.SUPPORTED_METHODS}
 
 _STAGE_PREPARE = 0
 _STAGE_BODY = 1
