@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -500,3 +501,46 @@ async def test_log_function_setting(serve: Any) -> None:
     )
     await client.fetch("/")
     assert seen == [(200, "/")]
+
+
+class HeaderValueHandler(RequestHandler):
+    def get(self) -> None:
+        # Raw, not get_argument (which turns control characters into spaces).
+        value = self.request.query_arguments["value"][0].decode("utf-8")
+        try:
+            self.set_header("X-Value", value)
+        except ValueError:
+            self.write("refused")
+            return
+        self.write("set")
+
+
+async def test_set_header_str_rules(serve: Any) -> None:
+    client = await serve(Application([("/", HeaderValueHandler)]))
+    # Tab and latin-1 text are allowed; controls, DEL and characters beyond
+    # latin-1 (which a head cannot carry) are refused.
+    for value, accepted in (
+        ("plain", True),
+        ("a\tb", True),
+        ("caf\u00e9", True),
+        ("\u00ff", True),
+        ("a\x7fb", False),
+        ("a\x00", False),
+        ("a\x1fb", False),
+        ("\u0100", False),
+        ("snow \u2603", False),
+        ("\U0001f600", False),
+    ):
+        response = await client.fetch("/?value=" + urllib.parse.quote(value))
+        assert response.text == ("set" if accepted else "refused"), value
+        if accepted:
+            assert response.headers["X-Value"] == value
+
+
+async def test_many_distinct_reasons(serve: Any) -> None:
+    # Start lines are shared per (code, reason) up to a bound; past it every
+    # response still carries its own reason.
+    client = await serve(Application([("/status", StatusHandler)]))
+    for i in range(260):
+        response = await client.fetch(f"/status?code=200&reason=Reason{i}")
+        assert (response.code, response.reason) == (200, f"Reason{i}")

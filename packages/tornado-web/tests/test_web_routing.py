@@ -40,6 +40,84 @@ def test_path_matches_groups() -> None:
     assert PathMatches(re.compile("/exact$")).match(request("/exact")) is not None
 
 
+def test_plain_text_patterns_match_as_their_regex_does() -> None:
+    # Plain-text patterns are compared as strings; the answers are the
+    # regex's, including "$" matching before a final newline.
+    for pattern, paths in (
+        ("/", ("/", "/\n", "", "/x", "//", "/\n\n")),
+        ("/about", ("/about", "/about\n", "/about/", "/abou", "/aboutx", "/ABOUT")),
+        ("/a b$", ("/a b", "/a b\n", "/a  b")),
+        ("/v1.0", ("/v1.0", "/v1x0")),  # "." is regex syntax: the regex path
+    ):
+        matcher = PathMatches(pattern)
+        regex = re.compile(pattern if pattern.endswith("$") else pattern + "$")
+        for path in paths:
+            expected = {"path_args": [], "path_kwargs": {}} if regex.match(path) else None
+            assert matcher.match(request(path)) == expected, (pattern, path)
+
+
+def test_assigned_regex_is_used() -> None:
+    matcher = PathMatches("/old")
+    matcher.regex = re.compile("/new$")
+    assert matcher.match(request("/old")) is None
+    assert matcher.match(request("/new")) == {"path_args": [], "path_kwargs": {}}
+
+
+class _Named(RequestHandler):
+    def initialize(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+
+    def get(self, *args: str) -> None:
+        self.write(type(self).__name__)
+
+
+class _First(_Named):
+    pass
+
+
+class _Second(_Named):
+    pass
+
+
+async def test_get_handler_delegate_override_may_decline(serve: Any) -> None:
+    # An application whose get_handler_delegate returns None for a handler
+    # class passes the request on to the next rule, as Tornado's routing
+    # does; it is called with the same keyword arguments.
+    calls: list[dict[str, Any]] = []
+
+    class Picky(Application):
+        def get_handler_delegate(self, request: Any, target_class: Any, **kwargs: Any) -> Any:
+            calls.append(kwargs)
+            if target_class is _First:
+                return None
+            return super().get_handler_delegate(request, target_class, **kwargs)
+
+    app = Picky([("/x", _First, {}), (r"/(x)", _Second, {"unused": 1})])
+    client = await serve(app)
+    response = await client.fetch("/x")
+    assert response.text == "_Second"
+    assert calls == [
+        {"path_args": [], "path_kwargs": {}},
+        {"target_kwargs": {"unused": 1}, "path_args": [b"x"], "path_kwargs": {}},
+    ]
+
+
+class _ExtraParams(PathMatches):
+    def match(self, request: httputil.HTTPServerRequest) -> dict[str, Any] | None:
+        params = super().match(request)
+        if params is not None:
+            params["extra"] = True
+        return params
+
+
+def test_custom_matcher_params_reach_get_handler_delegate() -> None:
+    # A matcher of another type goes the general way: its whole dict is
+    # passed on as keyword arguments (here one get_handler_delegate refuses).
+    app = Application([Rule(_ExtraParams("/"), _First)])
+    with pytest.raises(TypeError, match="extra"):
+        app.find_handler(request("/"))
+
+
 def test_path_matches_reverse() -> None:
     assert PathMatches("/a/([0-9]+)/b").reverse(5) == "/a/5/b"
     # As Tornado does, "/" stays unescaped in reversed groups.

@@ -255,6 +255,11 @@ def _unquote_or_none(value: str | None) -> bytes | None:
     return url_unescape(value, encoding=None, plus=False)
 
 
+# Characters with a meaning in a regular expression; a path pattern without
+# any of them (but its final "$") matches exactly its own text.
+_REGEX_SYNTAX = frozenset("\\.^$*+?{}[]|()")
+
+
 class PathMatches(Matcher):
     """Matches the request path against a regular expression.
 
@@ -273,10 +278,25 @@ class PathMatches(Matcher):
         else:
             self.regex = path_pattern
         self._path, self._group_count = self._find_groups()
+        # A pattern that is plain text ("/", "/about") is matched by string
+        # comparison.  The regex's "$" also matches before a final newline,
+        # hence the second spelling.  Remembered with the regex it was made
+        # from: assigning another `regex` turns the shortcut off.
+        self._literal: tuple[str, str] | None = None
+        self._literal_of = self.regex
+        body = self.regex.pattern[:-1]
+        if isinstance(path_pattern, str) and not _REGEX_SYNTAX.intersection(body):
+            self._literal = (body, body + "\n")
 
     def match(self, request: httputil.HTTPServerRequest) -> dict[str, Any] | None:
         """Return ``{"path_args": [...], "path_kwargs": {...}}`` if the path
         matches, else None."""
+        literal = self._literal
+        if literal is not None and self.regex is self._literal_of:
+            path = request.path
+            if path == literal[0] or path == literal[1]:
+                return {"path_args": [], "path_kwargs": {}}
+            return None
         match = self.regex.match(request.path)
         if match is None:
             return None

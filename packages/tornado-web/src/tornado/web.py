@@ -77,6 +77,7 @@ from tornado.routing import (
     URLSpec,
     _RuleList,
 )
+from tornado.routing import PathMatches as _PathMatches
 
 # The one XOR mask (also WebSocket framing's); the xsrf token is masked with
 # it so the token in a page differs on every render (BREACH).  A documented
@@ -172,6 +173,14 @@ def _date_header() -> str:
         _date_header_second = second
     return _date_header_value
 
+
+# Response start lines are immutable tuples: one per (code, reason) serves
+# every response.  Bounded, as reasons may be arbitrary strings.
+_START_LINES: dict[tuple[int, str], httputil.ResponseStartLine] = {}
+_START_LINES_MAX = 200
+
+# The Etag hash (a name lookup instead of two attribute lookups per response).
+_sha1 = hashlib.sha1
 
 # Tasks started for handlers that await; asyncio keeps only weak
 # references to tasks, so a strong one is held until each is done.
@@ -419,7 +428,11 @@ class RequestHandler:
         (formatted as an HTTP date).  Raises `TypeError` for other types and
         `ValueError` for values with control characters (CR/LF injection).
         """
-        self._headers[name] = self._convert_header_value(value)
+        if type(value) is str and _HEADER_UNSAFE_RE.search(value) is None:
+            # The common case, checked inline: a safe str is stored as is.
+            self._headers[name] = value
+        else:
+            self._headers[name] = self._convert_header_value(value)
 
     def add_header(self, name: str, value: _HeaderValue) -> None:
         """Add a further value for response header ``name`` (e.g. several
@@ -936,7 +949,12 @@ class RequestHandler:
             if hasattr(self, "_new_cookie"):
                 for morsel in self._new_cookie.values():
                     headers.add("Set-Cookie", morsel.OutputString(None))
-            start_line = httputil.ResponseStartLine("HTTP/1.1", status_code, self._reason)
+            reason = self._reason
+            start_line = _START_LINES.get((status_code, reason))
+            if start_line is None:
+                start_line = httputil.ResponseStartLine("HTTP/1.1", status_code, reason)
+                if len(_START_LINES) < _START_LINES_MAX:
+                    _START_LINES[status_code, reason] = start_line
             return connection.write_headers(start_line, headers, chunk)
         for transform in self._transforms:
             chunk = transform.transform_chunk(chunk, include_footers)
@@ -987,7 +1005,8 @@ class RequestHandler:
         connection.finish()
         self._log()
         self._finished = True
-        result = cast(Callable[[], Any], self.on_finish)()
+        on_finish: Callable[[], Any] = self.on_finish
+        result = on_finish()
         if result is not None and inspect.isawaitable(result):
             _spawn(self._await_quietly(result, "on_finish"))
         self._break_cycles()
@@ -1342,10 +1361,9 @@ class RequestHandler:
     def compute_etag(self) -> str | None:
         """Return the ``Etag`` for the response (a hash of the body by
         default), or None to send none."""
-        hasher = hashlib.sha1()
-        for part in self._write_buffer:
-            hasher.update(part)
-        return '"%s"' % hasher.hexdigest()
+        buffer = self._write_buffer
+        hasher = _sha1(buffer[0] if len(buffer) == 1 else b"".join(buffer))
+        return '"' + hasher.hexdigest() + '"'
 
     def set_etag_header(self) -> None:
         """Set the ``Etag`` header from `compute_etag` (if not None)."""
@@ -1356,9 +1374,12 @@ class RequestHandler:
     def check_etag_header(self) -> bool:
         """Whether the response's ``Etag`` matches the request's
         ``If-None-Match`` (a list of tags or ``*``; weak comparison)."""
-        if_none_match = self.request.headers.get("If-None-Match")
+        request_headers = self.request.headers
+        # The common case, answered with one lookup: nothing to compare.
+        if "If-None-Match" not in request_headers:
+            return False
+        if_none_match = request_headers.get("If-None-Match")
         if not if_none_match:
-            # The common case: nothing to compare, so no parsing at all.
             return False
         computed = utf8(self._headers.get("Etag", ""))
         if not computed:
@@ -1403,7 +1424,9 @@ class RequestHandler:
             result = self.prepare()
             if result is not None:
                 return _spawn(self._execute_rest(result, _STAGE_PREPARE))
-            self._settle_prepared()
+            # (Only streaming handlers have a prepared future to settle.)
+            if self._prepared_future is not None:
+                self._settle_prepared()
             if self._finished:
                 return None
             if self._stream_request_body:
@@ -1415,12 +1438,15 @@ class RequestHandler:
                 self.finish()
         except (Exception, asyncio.CancelledError) as e:
             self._handle_execute_exception(e)
-        self._settle_prepared()
+        if self._prepared_future is not None:
+            self._settle_prepared()
         return None
 
     def _call_verb_method(self) -> Any:
-        assert self.request.method is not None
-        result = getattr(self, self.request.method.lower())(*self.path_args, **self.path_kwargs)
+        method = self.request.method
+        assert method is not None
+        name = _VERB_METHOD_NAMES.get(method) or method.lower()
+        result = getattr(self, name)(*self.path_args, **self.path_kwargs)
         if result is not None and not inspect.isawaitable(result):
             # A plain value returned by mistake is ignored, as a sync method's.
             return None
@@ -1553,6 +1579,9 @@ class RequestHandler:
     def _ui_method(self, method: Callable[..., Any]) -> Callable[..., Any]:
         return lambda *args, **kwargs: method(self, *args, **kwargs)
 
+
+# The method name of each standard verb, without a lower() per request.
+_VERB_METHOD_NAMES = {verb: verb.lower() for verb in RequestHandler.SUPPORTED_METHODS}
 
 _STAGE_PREPARE = 0
 _STAGE_BODY = 1
@@ -1687,6 +1716,58 @@ class _ApplicationRouter(ReversibleRuleRouter):
         if isinstance(rule.target, (list, tuple)):
             rule.target = _ApplicationRouter(self.application, rule.target)
         return rule
+
+    def find_handler(
+        self, request: httputil.HTTPServerRequest, **kwargs: Any
+    ) -> httputil.HTTPMessageDelegate | None:
+        # RuleRouter.find_handler with the two common rule shapes taken
+        # directly: the application's catch-all rule into its wildcard
+        # router, and a path rule whose target is a handler class.  Both
+        # make the calls the general path would (the matcher's match, the
+        # application's get_handler_delegate), minus the layers between.
+        for rule in self.rules:
+            matcher = rule.matcher
+            target = rule.target
+            if type(matcher) is AnyMatches and type(target) is _ApplicationRouter:
+                if rule.target_kwargs:
+                    delegate = target.find_handler(request, target_kwargs=rule.target_kwargs)
+                else:
+                    delegate = target.find_handler(request)
+                if delegate is not None:
+                    return delegate
+                continue
+            params = matcher.match(request)
+            if params is None:
+                continue
+            if (
+                type(matcher) is _PathMatches
+                and isinstance(target, type)
+                and issubclass(target, RequestHandler)
+            ):
+                if rule.target_kwargs:
+                    delegate = self.application.get_handler_delegate(
+                        request,
+                        target,
+                        target_kwargs=rule.target_kwargs,
+                        path_args=params["path_args"],
+                        path_kwargs=params["path_kwargs"],
+                    )
+                else:
+                    delegate = self.application.get_handler_delegate(
+                        request,
+                        target,
+                        path_args=params["path_args"],
+                        path_kwargs=params["path_kwargs"],
+                    )
+                if delegate is not None:
+                    return delegate
+                continue
+            if rule.target_kwargs:
+                params["target_kwargs"] = rule.target_kwargs
+            delegate = self.get_target_delegate(target, request, **params)
+            if delegate is not None:
+                return delegate
+        return None
 
     def get_target_delegate(
         self, target: Any, request: httputil.HTTPServerRequest, **target_params: Any
