@@ -296,36 +296,50 @@ def upstream_python() -> Path:
     return _ensure_venv(own, [*UPSTREAM_PACKAGES, "jinja2==3.1.6"]).python
 
 
+#: The modules each peer column imports (checked in the peers' environment).
+PEER_NEEDS = {"aiohttp": ("aiohttp", "jinja2"), "uvicorn": ("uvicorn", "starlette", "jinja2")}
+
+
+def import_problem(python: str, modules: tuple[str, ...]) -> str:
+    """Why *python* cannot import *modules* (its last line of stderr), or ''."""
+    proc = subprocess.run(
+        [python, "-c", f"import {', '.join(modules)}"], capture_output=True, text=True
+    )
+    if proc.returncode == 0:
+        return ""
+    return (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1][:150]
+
+
 def peer_python() -> tuple[Path | None, dict[str, str]]:
-    """The peers' interpreter and, per peer side, why it cannot run ('' when it can).
+    """The peers' interpreter and, per peer column, why it cannot run (absent when it can).
 
     Installs everything at once; if that fails, package by package, so one
-    peer that will not install does not take the others with it.
+    peer that will not install does not take the others with it; then asks
+    the environment whether each peer imports.
     """
     path = cache_dir() / f"peers-py{_pyver()}"
-    reasons: dict[str, str] = {}
+    install_errors: dict[str, str] = {}
     try:
         venv = _ensure_venv(path, PEER_PACKAGES)
     except (subprocess.CalledProcessError, RuntimeError, OSError):
         try:
             venv = _ensure_venv(path, [])
         except (subprocess.CalledProcessError, RuntimeError, OSError) as e:
-            return None, {"aiohttp": f"no venv: {e}", "uvicorn": f"no venv: {e}"}
-        failed = []
+            return None, dict.fromkeys(PEER_NEEDS, f"no environment: {e}")
         for package in PEER_PACKAGES:
             try:
                 venv.install(package)
             except subprocess.CalledProcessError as e:
-                failed.append(package)
-                last = (e.stderr or "").strip().splitlines()[-1:] or ["install failed"]
-                reasons[package] = last[0][:120]
-        for side, needs in (
-            ("aiohttp", ["aiohttp", "jinja2"]),
-            ("uvicorn", ["uvicorn", "starlette", "jinja2"]),
-        ):
-            missing = [n for n in needs if n in failed]
-            if missing:
-                reasons[side] = f"cannot install {missing[0]}: {reasons[missing[0]]}"
+                last = ((e.stderr or "").strip().splitlines() or ["install failed"])[-1]
+                install_errors[package] = last[:120]
+    reasons: dict[str, str] = {}
+    for side, modules in PEER_NEEDS.items():
+        problem = import_problem(str(venv.python), modules)
+        if problem:
+            failed = [m for m in modules if m in install_errors]
+            reasons[side] = (
+                f"cannot install {failed[0]}: {install_errors[failed[0]]}" if failed else problem
+            )
     return venv.python, reasons
 
 
@@ -373,12 +387,16 @@ def prepare_sides(keys: list[str], repo_root: Path) -> tuple[list[Side], list[st
         "" if where.startswith(str(repo_root)) else f"{ours} imports tornado from {where!r}"
     )
     sides: dict[str, Side] = {}
+    up, up_reason = "", "not requested"
     try:
-        up = str(upstream_python())
-        up_where = subprocess.run(
-            [up, "-c", "import tornado; print(tornado.version)"], capture_output=True, text=True
-        ).stdout.strip()
-        up_reason = "" if up_where == UPSTREAM_VERSION else f"upstream env has tornado {up_where!r}"
+        if "upstream" in keys:
+            up = str(upstream_python())
+            up_where = subprocess.run(
+                [up, "-c", "import tornado; print(tornado.version)"], capture_output=True, text=True
+            ).stdout.strip()
+            up_reason = (
+                "" if up_where == UPSTREAM_VERSION else f"upstream env has tornado {up_where!r}"
+            )
     except (subprocess.CalledProcessError, RuntimeError, OSError) as e:
         up, up_reason = "", f"cannot build the upstream env: {e}"
     sides["upstream"] = Side(
@@ -442,6 +460,22 @@ def prepare_sides(keys: list[str], repo_root: Path) -> tuple[list[Side], list[st
         peer=True,
     )
     sides["raw"] = Side("raw", "raw asyncio Protocol", "raw", ours, _clean_env())
+    # Whether our two columns really run the parsers they are named after
+    # (a private flag of tornado-http, read only to label the table).
+    for key in ("pure", "speedups"):
+        side = sides[key]
+        if key in keys and not side.unavailable:
+            probe = subprocess.run(
+                [ours, "-c", "from tornado._http1_fast import SPEEDUPS; print(SPEEDUPS)"],
+                capture_output=True,
+                text=True,
+                env=side.env,
+            )
+            flag = probe.stdout.strip()
+            if probe.returncode != 0:
+                notes.append(f"{side.label}: cannot tell which parser runs (tornado._http1_fast)")
+            elif flag != str(key == "speedups"):
+                notes.append(f"{side.label}: tornado._http1_fast.SPEEDUPS is {flag}")
     if vers.get("httptools"):
         notes.append(
             f"uvicorn parses with httptools {vers['httptools']}; ours with speedups with the "
@@ -620,8 +654,14 @@ def http_get(port: int, path: str) -> bytes:
         conn.close()
 
 
-def measure_memory(side: Side, loop: str, spec: WorkloadSpec, count: int, pin: bool) -> float:
-    """RSS growth per connection (KiB) of a fresh server holding *count* connections."""
+def measure_memory(
+    side: Side, loop: str, spec: WorkloadSpec, count: int, pin: bool, settle: float = 0.5
+) -> float:
+    """RSS growth per connection (KiB) of a fresh server holding *count* connections.
+
+    *settle* seconds pass before each RSS reading, so buffers freed and
+    callbacks scheduled by the last requests are done with.
+    """
     with server_process(side, loop, "full", pin) as (pid, port), contextlib.ExitStack() as stack:
         # Warm the code paths the connections use, so the growth is per
         # connection and not first-use imports and caches.
@@ -636,13 +676,12 @@ def measure_memory(side: Side, loop: str, spec: WorkloadSpec, count: int, pin: b
             base = 20
             stack.enter_context(holding(port, base, "wait", pin=False))
             _wait_for_count(port, base)
-        time.sleep(0.5)  # let the warm-up settle (freed buffers, finished callbacks)
+        time.sleep(settle)
         before = rss_kib(pid)
         with holding(port, count, spec.mode, pin):
             if spec.mode == "wait":
                 _wait_for_count(port, base + count)
-            # Let the server finish what the last connections started.
-            time.sleep(0.5)
+            time.sleep(settle)
             after = rss_kib(pid)
     return (after - before) / count
 
@@ -908,7 +947,9 @@ def main(repo_root: Path, opts: Options) -> int:
     """Run the matrix and print the table; 0 unless nothing could run."""
     if opts.pin and shutil.which("taskset") is None:
         opts.pin = False
-    wanted = opts.memory_connections * 2 + 256
+    # The server and the holding client are separate processes: each needs
+    # one descriptor per connection and a few more.
+    wanted = opts.memory_connections + 256
     soft = raise_nofile(wanted)
     if soft < opts.memory_connections + 128:
         opts.memory_connections = max(1, soft - 128)

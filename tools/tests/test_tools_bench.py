@@ -324,7 +324,7 @@ def test_memory_case_holds_every_connection(mode: str) -> None:
     # measure_memory waits until the server reports every long poll waiting
     # (or the client every keep-alive answer read): it fails if one is lost.
     per_connection = matrix.measure_memory(
-        ours(), "asyncio", matrix.WORKLOAD_SPECS[mode], 40, pin=False
+        ours(), "asyncio", matrix.WORKLOAD_SPECS[mode], 40, pin=False, settle=0
     )
     assert isinstance(per_connection, float)
 
@@ -333,7 +333,7 @@ def test_memory_case_on_the_raw_ceiling() -> None:
     side = ours()
     side.server = "raw"
     spec = matrix.WORKLOAD_SPECS["longpoll"]
-    assert isinstance(matrix.measure_memory(side, "uvloop", spec, 40, pin=False), float)
+    assert isinstance(matrix.measure_memory(side, "uvloop", spec, 40, pin=False, settle=0), float)
 
 
 def test_import_row_times_a_fresh_interpreter() -> None:
@@ -361,3 +361,18 @@ def test_one_matrix_cell_end_to_end() -> None:
     assert cell.reason == "" and len(cell.samples) == 1 and cell.samples[0] > 0
     assert notes == []  # the ceiling answers `Connection: close` without socket errors
     assert results[("import", "")]["raw"].reason == "-"
+
+
+def test_import_problem_names_the_missing_module() -> None:
+    assert matrix.import_problem(sys.executable, ("json", "tornado.web")) == ""
+    problem = matrix.import_problem(sys.executable, ("json", "no_such_peer_module"))
+    assert "No module named 'no_such_peer_module'" in problem
+
+
+def test_our_columns_run_the_parser_they_are_named_after() -> None:
+    sides, notes = matrix.prepare_sides(["pure", "speedups", "raw"], ROOT)
+    assert [s.key for s in sides] == ["pure", "speedups", "raw"]
+    assert all(not s.unavailable for s in sides), [s.unavailable for s in sides]
+    assert sides[0].env["TORNADO_NO_SPEEDUPS"] == "1"
+    assert "TORNADO_NO_SPEEDUPS" not in sides[1].env
+    assert not [n for n in notes if "SPEEDUPS" in n or "cannot tell" in n], notes
