@@ -134,16 +134,31 @@ class RedisBus:
         self._error: Exception | None = None
 
     async def start(self) -> None:
-        """Connect and subscribe (once; later calls wait for the first)."""
-        if self._starting is None:
+        """Connect and subscribe (once; later calls wait for the first).
+
+        After a failed start or a lost subscription the next call connects
+        again: an application served by another server (gunicorn's worker)
+        recovers on its next request once Redis is back.
+        """
+        if self._starting is None or self._broken():
             self._starting = asyncio.ensure_future(self._start())
         await asyncio.shield(self._starting)
+
+    def _broken(self) -> bool:
+        starting = self._starting
+        if starting is None or not starting.done():
+            return False
+        if starting.cancelled() or starting.exception() is not None:
+            return True
+        return self._listener is not None and self._listener.done()
 
     async def _start(self) -> None:
         # Imported here so the demo runs without the redis package when the
         # in-memory bus is used.
         import redis.asyncio
 
+        await self._disconnect()
+        self._error = None
         self._client = redis.asyncio.Redis.from_url(self.url)
         self._pubsub = self._client.pubsub()
         await self._pubsub.subscribe(self.channel)
@@ -206,16 +221,21 @@ class RedisBus:
 
     async def close(self) -> None:
         """Unsubscribe and disconnect."""
-        if self._listener is not None:
-            self._listener.cancel()
+        await self._disconnect()
+
+    async def _disconnect(self) -> None:
+        listener, pubsub, client = self._listener, self._pubsub, self._client
+        self._listener = self._pubsub = self._client = None
+        if listener is not None:
+            listener.cancel()
             try:
-                await self._listener
-            except (asyncio.CancelledError, Exception):
+                await listener
+            except asyncio.CancelledError:
                 pass
-        if self._pubsub is not None:
-            await self._pubsub.aclose()
-        if self._client is not None:
-            await self._client.aclose()
+        if pubsub is not None:
+            await pubsub.aclose()
+        if client is not None:
+            await client.aclose()
 
 
 class ChatHandler(RequestHandler):
