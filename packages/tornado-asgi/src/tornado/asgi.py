@@ -27,5 +27,6 @@ from __future__ import annotations
 
 from tornado._asgi_adapter import ASGIAdapter
 from tornado._asgi_common import ASGIMessageError
+from tornado._asgi_handler import ASGIHandler, shutdown_lifespans
 
-__all__ = ["ASGIAdapter", "ASGIMessageError"]
+__all__ = ["ASGIAdapter", "ASGIHandler", "ASGIMessageError", "shutdown_lifespans"]
