@@ -1293,6 +1293,13 @@ class HTTP1ServerConnection:
         try:
             self._delegate.on_close(self)
         finally:
+            # Drop the exchange: the request, its delegates and its
+            # connection all point back here, and a cycle left behind would
+            # keep them (and the handler) alive until the collector runs.
+            if conn is not None:
+                conn._server = None
+            self._conn = None
+            self._request_delegate = None
             future = self._serving_future
             if future is not None and not future.done():
                 future.set_result(None)
