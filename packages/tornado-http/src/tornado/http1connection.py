@@ -111,6 +111,10 @@ _PARSERS = _http1_fast.select()
 # under the name Tornado's tests import it by.
 _MAX_1XX_RESPONSES = _http1._MAX_1XX_RESPONSES
 
+# A first body chunk up to this size is sent joined to the head (one small
+# copy, one send); a larger one is queued on its own, by reference.
+_COPIED_WRITE_SIZE = 4096
+
 # How much one read asks of the stream: what is at hand, up to this (the
 # machine cuts it into the delegate's pieces).
 _READ_SIZE = 65536
@@ -810,8 +814,7 @@ class HTTP1Connection(HTTPConnection):
                 head = _http1.serialize_response_head(self._response_start_line, headers)
                 self._response_started = True
             self._writer = writer
-            if chunk:
-                head += writer.write(chunk)
+            body = writer.write(chunk) if chunk else b""
         except Exception:
             # Refused (framing headers that contradict each other, a value
             # with CR/LF) before anything was written: the caller may try
@@ -819,7 +822,12 @@ class HTTP1Connection(HTTPConnection):
             # not a raw legacy response (see `write`).
             self._headers_refused = True
             raise
-        return self._write_to_stream(head)
+        if len(body) > _COPIED_WRITE_SIZE and not self.stream.closed():
+            # A large first chunk goes out by reference (the stream queues
+            # it without a copy) right behind the head.
+            self.stream.write(head)
+            return self._write_to_stream(body)
+        return self._write_to_stream(head + body if body else head)
 
     def _write_to_stream(self, data: bytes) -> asyncio.Future[None]:
         stream = self.stream
