@@ -363,30 +363,34 @@ class HTTP1Connection(HTTPConnection):
             params.max_body_size if params.max_body_size is not None else stream.max_buffer_size
         )
         self._body_timeout = params.body_timeout
-        self._watchdog: _Watchdog | None = None
-        self._detached = False
-        self._write_finished = False
-        self._read_finished = False
-        self._response_started = False
-        self._request_finished = False
-        self._disconnect_on_finish = False
-        self._close_callback: Callable[[], None] | None = None
-        self._finish_future: asyncio.Future[None] | None = None
-        self._pending_write: asyncio.Future[None] | None = None
-        self._writer: BodyWriter | None = None
-        self._headers_refused = False
-        self._request_start_line: RequestStartLine | None = None
-        self._request_headers: HTTPHeaders | None = None
-        self._response_start_line: ResponseStartLine | None = None
-        self._response_headers: HTTPHeaders | None = None
-        self._request_keep_alive = False
-        self._expects_continue = False
-        self._last_read_full = False
-        # The connection's HTTP/1 machine: the server connection shares one
-        # among the exchanges of its stream.
-        self._machine: _http1.HTTP1Parser | None = None
-        # The HTTP1ServerConnection serving this exchange, if any.
-        self._server: HTTP1ServerConnection | None = None
+
+    # The per-exchange state starts from these class-level defaults: an
+    # exchange sets only what changes (a served keep-alive connection makes
+    # one HTTP1Connection per request).
+    _watchdog: _Watchdog | None = None
+    _detached = False
+    _write_finished = False
+    _read_finished = False
+    _response_started = False
+    _request_finished = False
+    _disconnect_on_finish = False
+    _close_callback: Callable[[], None] | None = None
+    _finish_future: asyncio.Future[None] | None = None
+    _pending_write: asyncio.Future[None] | None = None
+    _writer: BodyWriter | None = None
+    _headers_refused = False
+    _request_start_line: RequestStartLine | None = None
+    _request_headers: HTTPHeaders | None = None
+    _response_start_line: ResponseStartLine | None = None
+    _response_headers: HTTPHeaders | None = None
+    _request_keep_alive = False
+    _expects_continue = False
+    _last_read_full = False
+    # The connection's HTTP/1 machine: the server connection shares one
+    # among the exchanges of its stream.
+    _machine: _http1.HTTP1Parser | None = None
+    # The HTTP1ServerConnection serving this exchange, if any.
+    _server: HTTP1ServerConnection | None = None
 
     # -- reading ---------------------------------------------------------
 
