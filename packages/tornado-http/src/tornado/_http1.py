@@ -351,10 +351,16 @@ def parse_content_length(headers: HTTPHeaders) -> int | None:
     fields = headers._lists.get("Content-Length")
     if fields is None:
         return None
-    values = {value.strip(" \t") for field in fields for value in field.split(",")}
-    if len(values) != 1:
-        raise HTTP1ProtocolError(f"Multiple unequal Content-Lengths: {_quote(','.join(fields))}")
-    (value,) = values
+    if len(fields) == 1 and "," not in fields[0]:
+        # The common case: one field, one value.
+        value = fields[0].strip(" \t")
+    else:
+        values = {value.strip(" \t") for field in fields for value in field.split(",")}
+        if len(values) != 1:
+            raise HTTP1ProtocolError(
+                f"Multiple unequal Content-Lengths: {_quote(','.join(fields))}"
+            )
+        (value,) = values
     if len(value) > _MAX_CONTENT_LENGTH_DIGITS or ABNF.digits.fullmatch(value) is None:
         raise HTTP1ProtocolError(f"Only integer Content-Length is allowed: {_quote(value)}")
     return int(value)
@@ -931,9 +937,14 @@ class HTTP1Parser:
         return ConnectionClosed()
 
     def _next_request_head(self) -> RequestHead | ConnectionClosed | None:
+        buffer = self._buffer
+        if not buffer:
+            # The common case after a response: nothing pipelined.
+            return self._at_eof_between_messages()
         # Empty lines before a request line (a client's stray CRLF after a
         # previous body, RFC 9112 section 2.2) are not a head.
-        self._skip_empty_lines()
+        if buffer[0] in (0x0D, 0x0A):
+            self._skip_empty_lines()
         data = self._extract_until(ABNF.head_end, self.max_header_size, "message head")
         if data is None:
             return self._at_eof_between_messages()
@@ -943,7 +954,10 @@ class HTTP1Parser:
         if version == "HTTP/1.1" and "Host" not in fields:
             # RFC 9112 section 3.2: an HTTP/1.1 request without Host is a 400.
             raise HTTP1ProtocolError("Missing Host header")
-        framing = request_framing(start_line, headers)
+        if "Content-Length" in fields or "Transfer-Encoding" in fields:
+            framing = request_framing(start_line, headers)
+        else:
+            framing = _NO_BODY
         self._framing = framing
         expects_continue = (
             framing is not _NO_BODY
@@ -999,7 +1013,7 @@ class HTTP1Parser:
     def _make_reader(self, framing: Framing) -> _BodyReader:
         kind = framing.kind
         if kind == "none":
-            return _NoBodyReader()
+            return _NO_BODY_READER
         if kind == "length":
             _check_body_size(framing.length, self.max_body_size)
             return _LengthReader(framing.length)
@@ -1007,6 +1021,8 @@ class HTTP1Parser:
             return _ChunkedReader()
         return _UntilCloseReader()
 
+
+_NO_BODY_READER = _NoBodyReader()
 
 _HEAD = 0
 _SWITCHED = 1
@@ -1067,6 +1083,9 @@ class GzipBodyDecoder:
 # few names on every response, so most heads need no name check at all; the
 # set stops growing at a fixed size.
 _VALID_NAMES: set[str] = set()
+# Status lines already checked, by start line: an application sends the
+# same few; bounded like the names.
+_STATUS_LINES: dict[ResponseStartLine, str] = {}
 _VALID_NAMES_MAX = 1000
 
 
@@ -1125,14 +1144,19 @@ def serialize_response_head(start_line: ResponseStartLine, headers: HTTPHeaders)
     characters, a header name that is not a token, a header value with CR,
     LF, NUL or another control character, or text that is not latin-1.
     """
-    version, code, reason = start_line
-    if version not in ("HTTP/1.0", "HTTP/1.1"):
-        raise ValueError(f"unsupported HTTP version {version!r}")
-    if not 100 <= code <= 999:
-        raise ValueError(f"invalid status code {code!r}")
-    if ABNF.unsafe_field_char.search(reason) is not None:
-        raise ValueError(f"unsafe character in reason phrase {reason!r}")
-    return _serialize_fields(f"{version} {code} {reason}", headers)
+    status_line = _STATUS_LINES.get(start_line)
+    if status_line is None:
+        version, code, reason = start_line
+        if version not in ("HTTP/1.0", "HTTP/1.1"):
+            raise ValueError(f"unsupported HTTP version {version!r}")
+        if not 100 <= code <= 999:
+            raise ValueError(f"invalid status code {code!r}")
+        if ABNF.unsafe_field_char.search(reason) is not None:
+            raise ValueError(f"unsafe character in reason phrase {reason!r}")
+        status_line = f"{version} {code} {reason}"
+        if len(_STATUS_LINES) < _VALID_NAMES_MAX:
+            _STATUS_LINES[start_line] = status_line
+    return _serialize_fields(status_line, headers)
 
 
 def encode_chunk(data: bytes) -> bytes:
@@ -1231,13 +1255,14 @@ class NoBodyWriter(BodyWriter):
 
 
 def _writer_from_headers(headers: HTTPHeaders) -> BodyWriter | None:
-    if "Content-Length" in headers:
+    fields = headers._lists
+    if "Content-Length" in fields:
         try:
             length = parse_content_length(headers)
         except HTTP1ProtocolError as e:
             raise HTTPOutputError(str(e)) from e
         assert length is not None
-        if "Transfer-Encoding" in headers:
+        if "Transfer-Encoding" in fields:
             raise HTTPOutputError("both Content-Length and Transfer-Encoding set")
         return ContentLengthWriter(length)
     # Content-Length is absent here, so only an unsupported coding raises.

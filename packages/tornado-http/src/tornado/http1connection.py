@@ -111,6 +111,10 @@ _PARSERS = _http1_fast.select()
 # under the name Tornado's tests import it by.
 _MAX_1XX_RESPONSES = _http1._MAX_1XX_RESPONSES
 
+# A first body chunk up to this size is sent joined to the head (one small
+# copy, one send); a larger one is queued on its own, by reference.
+_COPIED_WRITE_SIZE = 4096
+
 # How much one read asks of the stream: what is at hand, up to this (the
 # machine cuts it into the delegate's pieces).
 _READ_SIZE = 65536
@@ -359,30 +363,34 @@ class HTTP1Connection(HTTPConnection):
             params.max_body_size if params.max_body_size is not None else stream.max_buffer_size
         )
         self._body_timeout = params.body_timeout
-        self._watchdog: _Watchdog | None = None
-        self._detached = False
-        self._write_finished = False
-        self._read_finished = False
-        self._response_started = False
-        self._request_finished = False
-        self._disconnect_on_finish = False
-        self._close_callback: Callable[[], None] | None = None
-        self._finish_future: asyncio.Future[None] | None = None
-        self._pending_write: asyncio.Future[None] | None = None
-        self._writer: BodyWriter | None = None
-        self._headers_refused = False
-        self._request_start_line: RequestStartLine | None = None
-        self._request_headers: HTTPHeaders | None = None
-        self._response_start_line: ResponseStartLine | None = None
-        self._response_headers: HTTPHeaders | None = None
-        self._request_keep_alive = False
-        self._expects_continue = False
-        self._last_read_full = False
-        # The connection's HTTP/1 machine: the server connection shares one
-        # among the exchanges of its stream.
-        self._machine: _http1.HTTP1Parser | None = None
-        # The HTTP1ServerConnection serving this exchange, if any.
-        self._server: HTTP1ServerConnection | None = None
+
+    # The per-exchange state starts from these class-level defaults: an
+    # exchange sets only what changes (a served keep-alive connection makes
+    # one HTTP1Connection per request).
+    _watchdog: _Watchdog | None = None
+    _detached = False
+    _write_finished = False
+    _read_finished = False
+    _response_started = False
+    _request_finished = False
+    _disconnect_on_finish = False
+    _close_callback: Callable[[], None] | None = None
+    _finish_future: asyncio.Future[None] | None = None
+    _pending_write: asyncio.Future[None] | None = None
+    _writer: BodyWriter | None = None
+    _headers_refused = False
+    _request_start_line: RequestStartLine | None = None
+    _request_headers: HTTPHeaders | None = None
+    _response_start_line: ResponseStartLine | None = None
+    _response_headers: HTTPHeaders | None = None
+    _request_keep_alive = False
+    _expects_continue = False
+    _last_read_full = False
+    # The connection's HTTP/1 machine: the server connection shares one
+    # among the exchanges of its stream.
+    _machine: _http1.HTTP1Parser | None = None
+    # The HTTP1ServerConnection serving this exchange, if any.
+    _server: HTTP1ServerConnection | None = None
 
     # -- reading ---------------------------------------------------------
 
@@ -810,8 +818,7 @@ class HTTP1Connection(HTTPConnection):
                 head = _http1.serialize_response_head(self._response_start_line, headers)
                 self._response_started = True
             self._writer = writer
-            if chunk:
-                head += writer.write(chunk)
+            body = writer.write(chunk) if chunk else b""
         except Exception:
             # Refused (framing headers that contradict each other, a value
             # with CR/LF) before anything was written: the caller may try
@@ -819,7 +826,12 @@ class HTTP1Connection(HTTPConnection):
             # not a raw legacy response (see `write`).
             self._headers_refused = True
             raise
-        return self._write_to_stream(head)
+        if len(body) > _COPIED_WRITE_SIZE and not self.stream.closed():
+            # A large first chunk goes out by reference (the stream queues
+            # it without a copy) right behind the head.
+            self.stream.write(head)
+            return self._write_to_stream(body)
+        return self._write_to_stream(head + body if body else head)
 
     def _write_to_stream(self, data: bytes) -> asyncio.Future[None]:
         stream = self.stream

@@ -1048,6 +1048,19 @@ class BaseIOStream:
         """
         self._check_closed()
         wbuf = self._write_buffer
+        if (
+            type(data) is bytes
+            and not len(wbuf)
+            and not self._connecting
+            and len(data) <= self._write_chunk_limit()
+        ):
+            # Nothing queued: hand the bytes to the OS at once and queue only
+            # what it did not take (the common small response is never
+            # copied into the buffer).
+            limit = self.max_write_buffer_size
+            if limit is not None and len(data) > limit:
+                raise StreamBufferFullError("Reached maximum write buffer size")
+            return self._write_now(data)
         if data:
             size = data.nbytes if isinstance(data, memoryview) else len(data)
             limit = self.max_write_buffer_size
@@ -1065,6 +1078,53 @@ class BaseIOStream:
 
     def _write_chunk_limit(self) -> int:
         return 1 << 30
+
+    def _write_now(self, data: bytes) -> Future[None]:
+        # `write` with an empty buffer, for a bytes object.
+        size = len(data)
+        sent = 0
+        if size:
+            try:
+                with memoryview(data) as view:
+                    sent = self.write_to_fd(view) or 0
+            except BlockingIOError:
+                pass
+            except Exception as e:
+                if not self._is_connection_error(e):
+                    gen_log.warning("Write error on %s: %s", self.fileno(), e)
+                self.close(exc_info=e)
+                # close() failed the futures; this one fails the same way.
+                failed: Future[None] = self._asyncio_loop.create_future()
+                failed.set_exception(StreamClosedError(real_error=self.error))
+                _mark_retrieved(failed)
+                return failed
+            if sent < size:
+                rest = memoryview(data)[sent:]
+                # Small rests are copied (and the view released), large ones
+                # queued by reference.
+                self._write_buffer.append(rest)
+                if size - sent <= self._write_buffer._large_buf_threshold:
+                    rest.release()
+            self._total_write_index += size
+            self._total_write_done_index += sent
+        future: Future[None] = self._asyncio_loop.create_future()
+        if sent == size and not self._write_futures:
+            future.set_result(None)
+        else:
+            self._write_futures.append((self._total_write_index, future))
+            if len(self._write_buffer):
+                self._start_writing()
+            else:
+                self._resolve_writes()
+        return future
+
+    def _resolve_writes(self) -> None:
+        done_index = self._total_write_done_index
+        futures = self._write_futures
+        while futures and futures[0][0] <= done_index:
+            future = futures.popleft()[1]
+            if not future.done():
+                future.set_result(None)
 
     def _handle_write(self) -> None:
         wbuf = self._write_buffer
