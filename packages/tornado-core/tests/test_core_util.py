@@ -566,3 +566,20 @@ def test_websocket_mask_refuses_masks_that_are_not_four_bytes(mask: bytes) -> No
         tornado.util._websocket_mask_python(mask, b"data")
     with pytest.raises(ValueError, match="4 bytes"):
         tornado.util._websocket_mask_python(mask, b"")
+
+
+def test_core_modules_defer_zlib_and_curses() -> None:
+    # tornado-core is what the standalone template engine imports: zlib
+    # (GzipDecompressor) and the curses extension (LogFormatter colours)
+    # are loaded by the code that uses them, not by the imports.
+    script = (
+        "import sys\n"
+        "import tornado.util, tornado.escape, tornado.log\n"
+        "print(sorted({'zlib', '_curses'} & set(sys.modules)))\n"
+        "tornado.util.GzipDecompressor()\n"
+        "print('zlib' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split("\n")[:2] == ["[]", "True"]

@@ -90,3 +90,33 @@ async def test_date_header_is_an_imf_fixdate(serve: Any) -> None:
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith('name="a value\\073 with specials"; ')
     assert "Partitioned" in cookie and "Secure" in cookie
+
+
+def test_cookie_morsels_pickle_in_a_fresh_process() -> None:
+    # The Morsel class of set_cookie is made on first use; pickles of its
+    # instances still load where it has not been made yet.
+    import pickle
+
+    from tornado import web
+
+    morsel_class, _coder = web._cookie_tools()
+    morsel = morsel_class()
+    morsel.set("name", "value", "value")
+    morsel["partitioned"] = True
+    data = pickle.dumps(morsel)
+    code = textwrap.dedent(
+        f"""
+        import pickle, sys
+        morsel = pickle.loads({data!r})
+        print(type(morsel).__module__, type(morsel).__qualname__, morsel.OutputString())
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.split(None, 2) == [
+        "tornado.web",
+        "_CookieMorsel",
+        "name=value; Partitioned\n",
+    ]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import builtins
 import re
 import sys
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from types import CodeType, TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -102,6 +101,10 @@ class GzipDecompressor:
 
     @staticmethod
     def _new_member() -> Any:
+        # zlib is imported here, not with the module: tornado.template
+        # imports this module and never decompresses.
+        import zlib
+
         # 16 + MAX_WBITS selects the gzip header and trailer.
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
 
@@ -176,6 +179,8 @@ class GzipDecompressor:
             ended_before = self._member.eof
             pieces.append(self._member.flush())
             if self._fed and not self._member.eof:
+                import zlib
+
                 raise zlib.error("incomplete or truncated gzip stream")
             rest = b"" if ended_before else self._member.unused_data
             if not rest:

@@ -209,7 +209,21 @@ def _cookie_tools() -> tuple[type[http.cookies.Morsel[str]], http.cookies.Simple
         _reserved = {**http.cookies.Morsel._reserved, "partitioned": "Partitioned"}  # type: ignore[attr-defined]
         _flags = {*http.cookies.Morsel._flags, "partitioned"}  # type: ignore[attr-defined]
 
+    # Known as tornado.web._CookieMorsel (see __getattr__), so that the
+    # morsels of set_cookie pickle by name.
+    _CookieMorsel.__qualname__ = "_CookieMorsel"
+    globals()["_CookieMorsel"] = _CookieMorsel
     return _CookieMorsel, http.cookies.SimpleCookie()
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        # The module attribute _CookieMorsel exists once made: resolving it
+        # here makes it (unpickling in a fresh process looks it up).
+        if name == "_CookieMorsel":
+            return _cookie_tools()[0]
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _cookie_error(message: str) -> Exception:
