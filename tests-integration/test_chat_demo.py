@@ -133,19 +133,39 @@ class ChatClient:
             await self.close_one(writer)
 
 
-@pytest_asyncio.fixture
-async def chat() -> AsyncIterator[tuple[Any, int]]:
+@pytest_asyncio.fixture(params=["httpserver", "uvicorn"])
+async def chat(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Any, int]]:
+    """The chat app on our HTTPServer, or through `tornado.asgi.ASGIAdapter`
+    under a real uvicorn server in the same loop."""
     from tornado.httpserver import HTTPServer
     from tornado.netutil import bind_sockets
 
     module = load_chat()
     app = module.make_app()
     sockets = bind_sockets(0, "127.0.0.1")
-    server = HTTPServer(app)
-    server.add_sockets(sockets)
-    yield app, sockets[0].getsockname()[1]
-    server.stop()
-    await server.close_all_connections()
+    port = sockets[0].getsockname()[1]
+    if request.param == "httpserver":
+        server = HTTPServer(app)
+        server.add_sockets(sockets)
+        yield app, port
+        server.stop()
+        await server.close_all_connections()
+        return
+    uvicorn = pytest.importorskip("uvicorn")
+    from tornado.asgi import ASGIAdapter
+
+    config = uvicorn.Config(ASGIAdapter(app), log_level="warning", lifespan="off")
+    asgi_server = uvicorn.Server(config)
+    task = asyncio.get_running_loop().create_task(asgi_server.serve(sockets=sockets))
+    while not asgi_server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0)  # lets the server start; not a timed wait
+    yield app, port
+    asgi_server.should_exit = True
+    await task
+    for sock in sockets:
+        sock.close()
 
 
 async def wait_for_waiters(client: ChatClient, count: int) -> None:

@@ -222,7 +222,8 @@ class ASGIHandler(WebSocketHandler):
         self._lifespan_on = lifespan
         self._inbox = _Inbox()
         self._app_task: asyncio.Task[None] | None = None
-        self._response_state = "start"  # start -> body -> done
+        self._response_state = "start"  # start -> body -> done (or closed)
+        self._body_received = False
         self._ws_accepted: asyncio.Future[Message | None] | None = None
         self._ws_open: asyncio.Future[None] | None = None
 
@@ -311,6 +312,8 @@ class ASGIHandler(WebSocketHandler):
         return self._inbox.put({"type": "http.request", "body": chunk, "more_body": True})
 
     async def _respond(self) -> None:
+        # The verb method runs once the connection has read the whole body.
+        self._body_received = True
         self._inbox.put({"type": "http.request", "body": b"", "more_body": False})
         assert self._app_task is not None
         await asyncio.shield(self._app_task)
@@ -371,9 +374,17 @@ class ASGIHandler(WebSocketHandler):
                 app_log.error("ASGI app returned without a response: %s", self.request.uri)
                 self._app_failed()
             else:
-                self._response_state = "done"
-                self._inbox.end(_DISCONNECT)
-                self.finish()
+                self._end_response()
+
+    def _end_response(self) -> asyncio.Future[None]:
+        self._response_state = "done"
+        self._inbox.end(_DISCONNECT)
+        if self._body_received:
+            return self.finish()
+        # Finishing before the connection has read the request body (even
+        # an empty one) makes it close the connection: send what there is
+        # now; Tornado finishes the response after the verb method.
+        return self.flush()
 
     def _app_failed(self) -> None:
         state = self._response_state
@@ -420,9 +431,7 @@ class ASGIHandler(WebSocketHandler):
             if message.get("more_body", False):
                 await self.flush()
             else:
-                self._response_state = "done"
-                self._inbox.end(_DISCONNECT)
-                await self.finish()
+                await self._end_response()
         else:
             raise unexpected(message, "'http.response.start' or 'http.response.body'")
 

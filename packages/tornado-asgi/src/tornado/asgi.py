@@ -28,5 +28,11 @@ from __future__ import annotations
 from tornado._asgi_adapter import ASGIAdapter
 from tornado._asgi_common import ASGIMessageError
 from tornado._asgi_handler import ASGIHandler, shutdown_lifespans
+from tornado._asgi_serve import main, serve
 
-__all__ = ["ASGIAdapter", "ASGIHandler", "ASGIMessageError", "shutdown_lifespans"]
+__all__ = ["ASGIAdapter", "ASGIHandler", "ASGIMessageError", "main", "serve", "shutdown_lifespans"]
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Our server as an ASGI server: Starlette under ``python -m tornado.asgi``
+(a real process, driven by httpx and the websockets client) and under
+`tornado.asgi.serve` in the test's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import subprocess
+import sys
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+
+from tornado.asgi import serve
+
+from .conftest import HERE, StartProcess, listening_socket
+
+
+@pytest.mark.asyncio
+async def test_starlette_under_python_m_tornado_asgi(start_process: StartProcess) -> None:
+    base = start_process("tornado", "apps_starlette:app")
+    async with httpx.AsyncClient(base_url=base) as client:
+        home = await client.get("/")
+        assert (home.status_code, home.text) == (200, "starlette home")
+        item = (await client.get("/items/3?q=y")).json()
+        assert item["id"] == 3 and item["path"] == "/items/3" and item["root_path"] == ""
+        assert (await client.get("/state")).text == "hello from lifespan"
+        async with client.stream("GET", "/stream") as response:
+            body = b"".join([c async for c in response.aiter_raw()])
+        assert body == b"chunk 0\nchunk 1\nchunk 2\n"
+        payload = os.urandom(300_000)
+        answer = (await client.post("/upload", content=payload)).json()
+        assert answer["sha256"] == hashlib.sha256(payload).hexdigest()
+        failed = await client.get("/fail")
+        assert failed.status_code == 500 and b"boom" not in failed.content
+    async with ws_connect(base.replace("http", "ws") + "/ws", subprotocols=["chat"]) as ws:  # type: ignore[list-item]
+        assert ws.subprotocol == "chat"
+        assert await ws.recv() == "welcome /ws"
+        await ws.send("round trip")
+        assert await ws.recv() == "round trip"
+        await ws.send("bye")
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4002
+
+
+@pytest.mark.asyncio
+async def test_root_path_option(start_process: StartProcess) -> None:
+    base = start_process("tornado", "apps_starlette:app", "--root-path", "/mnt")
+    async with httpx.AsyncClient(base_url=base) as client:
+        item = (await client.get("/mnt/items/4")).json()
+    assert item["root_path"] == "/mnt" and item["path"] == "/mnt/items/4"
+
+
+def test_workers_share_the_socket_and_stop_together() -> None:
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=HERE)
+    command = [sys.executable, "-m", "tornado.asgi", "apps_pid:app", "--fd", str(sock.fileno())]
+    proc = subprocess.Popen(
+        [*command, "--workers", "2", "--log-level", "warning"],
+        pass_fds=[sock.fileno()],
+        env=env,
+        cwd=HERE,
+    )
+    sock.close()
+    try:
+        from .conftest import wait_until_serving
+
+        wait_until_serving(f"http://127.0.0.1:{port}/", proc)
+        pids = {int(httpx.get(f"http://127.0.0.1:{port}/").text) for _ in range(20)}
+        assert pids and proc.pid not in pids
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_failed_lifespan_startup_exits(tmp_path: Any) -> None:
+    (tmp_path / "broken_app.py").write_text(
+        "async def app(scope, receive, send):\n"
+        "    assert scope['type'] == 'lifespan'\n"
+        "    await receive()\n"
+        "    await send({'type': 'lifespan.startup.failed', 'message': 'no database'})\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "tornado.asgi", "broken_app:app", "--port", "0"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3
+    assert "no database" in result.stderr
+
+
+def test_malformed_target_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tornado.asgi", "no_colon_here"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "module:attribute" in result.stderr
+
+
+async def hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        raise ValueError("http only")
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-app", b"raw")]})
+    await send({"type": "http.response.body", "body": b"raw asgi"})
+
+
+@pytest.mark.asyncio
+async def test_serve_in_process_until_cancelled() -> None:
+    sock = listening_socket()
+    sock.setblocking(False)
+    port = sock.getsockname()[1]
+    task = asyncio.get_running_loop().create_task(serve(hello, sockets=[sock]))
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(f"http://127.0.0.1:{port}/anything")
+    assert (answer.status_code, answer.text, answer.headers["x-app"]) == (200, "raw asgi", "raw")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    sock.close()
+
+
+def test_keep_alive_connection_serves_many_requests(start_process: StartProcess) -> None:
+    # An app that answers before the connection has read the (empty) body
+    # must not make our HTTP/1 connection close: every request of a
+    # keep-alive connection gets its answer on it.
+    base = start_process("tornado", "apps_pid:app")
+    with httpx.Client(base_url=base) as client:
+        sockets = set()
+        for _ in range(100):
+            answer = client.get("/", extensions={"trace": None})
+            assert answer.status_code == 200
+            sockets.add(id(answer.extensions["network_stream"]))
+        assert len(sockets) == 1  # one connection carried all of them
