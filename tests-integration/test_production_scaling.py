@@ -301,8 +301,7 @@ async def test_workers_behind_one_port_share_the_room(
         assert (await probe.status())["messages"] == 2
 
 
-@pytest.mark.asyncio
-async def test_one_process_per_cpu_with_processes_0(chat_demo: StartDemo) -> None:
+def test_one_process_per_cpu_with_processes_0(chat_demo: StartDemo) -> None:
     demo = chat_demo("--processes", "0")
     assert len(set(demo.pids)) == os.cpu_count()
 
@@ -421,7 +420,9 @@ async def test_without_redis_hosts_do_not_share(chat_demo: StartDemo, room: Room
 class Nginx:
     """A running nginx: its plain and TLS ports and a client TLS context."""
 
-    def __init__(self, port: int, tls_port: int, plain_port: int, client_tls: ssl.SSLContext):
+    def __init__(
+        self, port: int, tls_port: int, plain_port: int, client_tls: ssl.SSLContext
+    ) -> None:
         #: Proxies to the two --xheaders demos.
         self.port = port
         #: The same over TLS.
