@@ -476,6 +476,14 @@ def prepare_sides(keys: list[str], repo_root: Path) -> tuple[list[Side], list[st
                 notes.append(f"{side.label}: cannot tell which parser runs (tornado._http1_fast)")
             elif flag != str(key == "speedups"):
                 notes.append(f"{side.label}: tornado._http1_fast.SPEEDUPS is {flag}")
+    ours_vers = versions(ours, ["tornado-http", "httptools", "uvloop"])
+    up_vers = versions(up, ["tornado", "uvloop"]) if up else {}
+    notes.append(
+        "versions: ours "
+        + ", ".join(f"{k} {v}" for k, v in ours_vers.items())
+        + (f"; upstream env uvloop {up_vers.get('uvloop', '-')}" if up else "")
+        + (f"; peers env uvloop {vers.get('uvloop', '-')}" if vers else "")
+    )
     if vers.get("httptools"):
         notes.append(
             f"uvicorn parses with httptools {vers['httptools']}; ours with speedups with the "
@@ -904,8 +912,17 @@ def format_table(results: Results, sides: list[Side], opts: Options) -> str:
     return "\n".join(lines)
 
 
-def describe(opts: Options, sides: list[Side], notes: list[str], soft_nofile: int) -> str:
-    """The text printed under the table: setup, how to read it, notes."""
+def describe(
+    opts: Options,
+    sides: list[Side],
+    notes: list[str],
+    soft_nofile: int,
+    load: tuple[float, float] | None = None,
+) -> str:
+    """The text printed under the table: setup, how to read it, notes.
+
+    *load* is the 1-minute load average at the start and the end of the run.
+    """
     wrk = (
         subprocess.run(["wrk", "-v"], capture_output=True, text=True)
         if shutil.which("wrk")
@@ -937,7 +954,13 @@ def describe(opts: Options, sides: list[Side], notes: list[str], soft_nofile: in
         "uses less for KiB and ms.  The raw asyncio Protocol column is a ceiling (canned "
         "replies), not a peer.",
         "Figures are noisy when the machine is shared with other work; compare columns of the "
-        "same run, not runs.",
+        "same run, not runs."
+        + (
+            f"  Load average (1 min) on {os.cpu_count()} cores: {load[0]:.1f} at the start, "
+            f"{load[1]:.1f} at the end."
+            if load
+            else ""
+        ),
     ]
     lines += [f"- {n}" for n in notes]
     return "\n".join(lines)
@@ -945,8 +968,11 @@ def describe(opts: Options, sides: list[Side], notes: list[str], soft_nofile: in
 
 def main(repo_root: Path, opts: Options) -> int:
     """Run the matrix and print the table; 0 unless nothing could run."""
+    early_notes = []
     if opts.pin and shutil.which("taskset") is None:
         opts.pin = False
+        early_notes.append("taskset is not installed: nothing pinned")
+    load_start = os.getloadavg()[0]
     # The server and the holding client are separate processes: each needs
     # one descriptor per connection and a few more.
     wanted = opts.memory_connections + 256
@@ -955,6 +981,7 @@ def main(repo_root: Path, opts: Options) -> int:
         opts.memory_connections = max(1, soft - 128)
     _log("tools bench: preparing environments")
     sides, notes = prepare_sides(opts.servers, repo_root)
+    notes[:0] = early_notes
     if soft < wanted:
         notes.append(
             f"RLIMIT_NOFILE is {soft}; memory cases capped at {opts.memory_connections} connections"
@@ -964,7 +991,7 @@ def main(repo_root: Path, opts: Options) -> int:
             notes.append(f"{side.label}: n/a, {side.unavailable}")
     results = run_matrix(opts, sides, notes)
     print(format_table(results, sides, opts))
-    print(describe(opts, sides, notes, soft))
+    print(describe(opts, sides, notes, soft, (load_start, os.getloadavg()[0])))
     return (
         0 if any(c.value is not None for cells in results.values() for c in cells.values()) else 1
     )

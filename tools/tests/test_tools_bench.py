@@ -7,8 +7,10 @@ import http.client
 import importlib.util
 import json
 import shutil
+import socket
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -205,8 +207,11 @@ def test_best_peer_is_the_fastest_for_rates_and_the_smallest_for_memory() -> Non
 
 
 def test_describe_says_how_it_ran_and_that_it_is_noisy() -> None:
-    text = matrix.describe(Options(), sides_for_table(), ["uvicorn: n/a, no wheel"], 20000)
+    text = matrix.describe(
+        Options(), sides_for_table(), ["uvicorn: n/a, no wheel"], 20000, (3.25, 1.5)
+    )
     assert "taskset" in text and "median of 2 round(s)" in text
+    assert "3.2 at the start, 1.5 at the end" in text
     assert "noisy" in text
     assert "- uvicorn: n/a, no wheel" in text
 
@@ -376,3 +381,28 @@ def test_our_columns_run_the_parser_they_are_named_after() -> None:
     assert sides[0].env["TORNADO_NO_SPEEDUPS"] == "1"
     assert "TORNADO_NO_SPEEDUPS" not in sides[1].env
     assert not [n for n in notes if "SPEEDUPS" in n or "cannot tell" in n], notes
+    assert any(n.startswith("versions: ours tornado-http ") for n in notes), notes
+
+
+def load_apps() -> ModuleType:
+    """`workloads/http_apps.py` as a module (it is a script, not a package member)."""
+    spec = importlib.util.spec_from_file_location("bench_http_apps", matrix.APPS)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_listening_socket_lets_asyncio_disable_nagle() -> None:
+    # With proto 0 asyncio leaves TCP_NODELAY off on accepted sockets and
+    # uvicorn on the default loop answers one request per delayed ACK.
+    sock = load_apps().listening_socket()
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        client = socket.create_connection(sock.getsockname())
+        sock.setblocking(True)
+        accepted, _ = sock.accept()
+        with client, accepted:
+            assert accepted.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()

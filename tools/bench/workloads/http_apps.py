@@ -79,8 +79,14 @@ class Waiting:
 
 def listening_socket() -> socket.socket:
     """127.0.0.1 on an ephemeral port, non-blocking, with a deep backlog so
-    the memory client's bursts of connects are not dropped."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    the memory client's bursts of connects are not dropped.
+
+    The protocol is spelled out: asyncio sets TCP_NODELAY only on sockets
+    whose ``proto`` is IPPROTO_TCP, and accepted sockets inherit it, so a
+    socket made with proto 0 leaves Nagle on for every server that relies on
+    asyncio (uvicorn), and each two-write answer waits ~40 ms for a delayed ACK.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(BACKLOG)
