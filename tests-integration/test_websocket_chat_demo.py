@@ -6,6 +6,7 @@ The in-process tests import demos/websocket_chat/app.py and serve it on
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import re
@@ -35,14 +36,37 @@ def load_demo() -> ModuleType:
     return module
 
 
-@pytest_asyncio.fixture
-async def chat_port() -> AsyncIterator[int]:
-    server = HTTPServer(load_demo().make_app())
-    server.listen(0, "127.0.0.1")
-    port: int = next(iter(server._sockets.values())).getsockname()[1]
-    yield port
-    server.stop()
-    await server.close_all_connections()
+@pytest_asyncio.fixture(params=["httpserver", "uvicorn"])
+async def chat_port(request: pytest.FixtureRequest) -> AsyncIterator[int]:
+    """The demo on our HTTPServer, or through `tornado.asgi.ASGIAdapter`
+    under a real uvicorn server in the same loop."""
+    if request.param == "httpserver":
+        server = HTTPServer(load_demo().make_app())
+        server.listen(0, "127.0.0.1")
+        port: int = next(iter(server._sockets.values())).getsockname()[1]
+        yield port
+        server.stop()
+        await server.close_all_connections()
+        return
+    uvicorn = pytest.importorskip("uvicorn")
+    from tornado.asgi import ASGIAdapter
+    from tornado.netutil import bind_sockets
+
+    sockets = bind_sockets(0, "127.0.0.1")
+    config = uvicorn.Config(
+        ASGIAdapter(load_demo().make_app()), log_level="warning", lifespan="off"
+    )
+    asgi_server = uvicorn.Server(config)
+    task = asyncio.get_running_loop().create_task(asgi_server.serve(sockets=sockets))
+    while not asgi_server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0)  # lets the server start; not a timed wait
+    yield sockets[0].getsockname()[1]
+    asgi_server.should_exit = True
+    await task
+    for sock in sockets:
+        sock.close()
 
 
 @pytest.mark.asyncio

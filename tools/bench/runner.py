@@ -67,6 +67,10 @@ SUITES: dict[str, list[Workload]] = {
             "websocket_echo.py", ("tornado",), needs=("tornado.websocket", "tornado.httpserver")
         ),
     ],
+    "asgi": [
+        # Ours only: upstream has no tornado.asgi (the script prints nothing there).
+        Workload("asgi_servers.py", ("tornado",), needs=("tornado.asgi",)),
+    ],
     "import": [
         Workload("import_time.py", ("tornado.template",), needs=("tornado.template",)),
         Workload("import_time.py", ("tornado.web",), needs=("tornado.web",)),

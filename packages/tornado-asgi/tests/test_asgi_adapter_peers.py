@@ -137,3 +137,38 @@ async def test_errors_carry_no_traceback(start_process: StartProcess) -> None:
         answer = await client.get(base + "/fail")
     assert answer.status_code == 500
     assert b"Traceback" not in answer.content and b"boom" not in answer.content
+
+
+@pytest.mark.asyncio
+async def test_hypercorn_gives_our_app_http2(start_process: StartProcess, tmp_path: Any) -> None:
+    pytest.importorskip("h2")
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    base = start_process(
+        "hypercorn",
+        "apps_tornado:asgi_app",
+        "--certfile",
+        str(tmp_path / "cert.pem"),
+        "--keyfile",
+        str(tmp_path / "key.pem"),
+        probe=None,  # plain-HTTP probing cannot reach a TLS port
+    )
+    # The socket was listening before hypercorn started: the first request
+    # waits in the backlog until it accepts.
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    base = base.replace("http://", "https://")
+    async with httpx.AsyncClient(http2=True, verify=context) as client:
+        info = await client.get(base + "/info?q=h2")
+        assert info.http_version == "HTTP/2"
+        assert info.json()["protocol"] == "https" and info.json()["query"] == "h2"
+        async with client.stream("GET", base + "/stream") as response:
+            assert response.http_version == "HTTP/2"
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+        assert body == b"part 0\npart 1\npart 2\n"

@@ -145,3 +145,61 @@ def test_keep_alive_connection_serves_many_requests(start_process: StartProcess)
             assert answer.status_code == 200
             sockets.add(id(answer.extensions["network_stream"]))
         assert len(sockets) == 1  # one connection carried all of them
+
+
+seen: list[str] = []
+
+
+async def misbehaving(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Each path does one thing wrong (or right) for the serve() HTTP path."""
+    if scope["type"] != "http":
+        raise ValueError("http only")
+    path = scope["path"]
+    if path == "/early-body":
+        try:
+            await send({"type": "http.response.body", "body": b"too early"})
+        except Exception as e:
+            seen.append(str(e))
+            raise
+    elif path == "/silent":
+        return  # no response at all
+    elif path == "/no-content":
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+    elif path == "/endless":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"tick", "more_body": True})
+        message = await receive()
+        while message["type"] == "http.request":
+            message = await receive()
+        seen.append(message["type"])
+        try:
+            await send({"type": "http.response.body", "body": b"late", "more_body": True})
+        except OSError:
+            seen.append("send raised OSError")
+
+
+@pytest.mark.asyncio
+async def test_serve_http_path_edge_cases() -> None:
+    seen.clear()
+    sock = listening_socket()
+    sock.setblocking(False)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    task = asyncio.get_running_loop().create_task(serve(misbehaving, sockets=[sock]))
+    async with httpx.AsyncClient(base_url=base) as client:
+        early = await client.get("/early-body")
+        assert (early.status_code, early.text) == (500, "Internal Server Error")
+        assert seen == [
+            "unexpected ASGI message 'http.response.body': expected 'http.response.start'"
+        ]
+        assert (await client.get("/silent")).status_code == 500
+        empty = await client.get("/no-content")
+        assert empty.status_code == 204 and "content-length" not in empty.headers
+        async with client.stream("GET", "/endless") as response:
+            assert await response.aiter_raw().__anext__() == b"tick"
+    while len(seen) < 3:
+        await asyncio.sleep(0)  # the app runs on this loop
+    assert seen[1:] == ["http.disconnect", "send raised OSError"]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -1,8 +1,9 @@
 """Our server as an ASGI server: `serve` and ``python -m tornado.asgi``.
 
-Strategy: an ASGI application is mounted with `ASGIHandler` on a catch-all
-route of an `~tornado.web.Application`, served by our
-`~tornado.httpserver.HTTPServer`; the lifespan starts before the server
+Strategy: our `~tornado.httpserver.HTTPServer` runs ``http`` scopes
+straight on its HTTP/1 connections (`tornado._asgi_server`); WebSocket
+upgrades go to an `~tornado.web.Application` with `ASGIHandler` on a
+catch-all route, over our WebSocket machinery.  The lifespan starts before the server
 accepts (a failed startup aborts, as uvicorn does) and shuts down after it
 stopped.  ``--workers N`` forks N processes that share the listening
 sockets; the parent forwards SIGINT/SIGTERM to them and exits when they
@@ -26,6 +27,7 @@ from typing import Any
 
 from tornado._asgi_common import ASGIApp
 from tornado._asgi_handler import ASGIHandler, lifespan_for, shutdown_lifespans
+from tornado._asgi_server import server_delegate
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application
@@ -69,9 +71,14 @@ async def serve(
     .. versionadded:: 7.0
     """
     application = asgi_application(app, root_path=root_path, lifespan=lifespan)
+    state = None
     if lifespan:
-        await lifespan_for(application, app).startup()
-    server = HTTPServer(application, ssl_options=ssl_options, xheaders=xheaders, **server_kwargs)
+        state = lifespan_for(application, app)
+        await state.startup()
+    # Plain HTTP runs straight on the connection; WebSocket upgrades go
+    # through the Application (ASGIHandler over WebSocketHandler).
+    delegate = server_delegate(app, application, root_path, state)
+    server = HTTPServer(delegate, ssl_options=ssl_options, xheaders=xheaders, **server_kwargs)
     try:
         if sockets is not None:
             server.add_sockets(list(sockets))
