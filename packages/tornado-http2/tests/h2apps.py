@@ -56,7 +56,10 @@ class Exchange(HTTPMessageDelegate):
         assert self.start_line is not None
         path = self.start_line.path
         if path.startswith("/stream"):
-            asyncio.get_running_loop().create_task(self.stream_response())
+            self.app.tasks.add(asyncio.get_running_loop().create_task(self.stream_response()))
+            return
+        if path.startswith("/wait"):
+            self.app.tasks.add(asyncio.get_running_loop().create_task(self.wait_response()))
             return
         if path.startswith("/info"):
             body = json.dumps(
@@ -88,6 +91,14 @@ class Exchange(HTTPMessageDelegate):
             await self.connection.write(bytes([65 + i % 26]) * 65536)
         self.connection.finish()
 
+    async def wait_response(self) -> None:
+        """``/wait``: headers at once, the body once the app is released."""
+        await self.connection.write_headers(ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders())
+        self.app.waiting.set()
+        await self.app.release.wait()
+        await self.connection.write(b"released")
+        self.connection.finish()
+
     def on_connection_close(self) -> None:
         self.closed = True
         self.app.closed += 1
@@ -100,6 +111,9 @@ class DelegateApp(HTTPServerConnectionDelegate):
         self.finished = 0
         self.closed = 0
         self.server_connections: set[int] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.waiting = asyncio.Event()
+        self.release = asyncio.Event()
 
     def start_request(
         self, server_conn: object, request_conn: HTTPConnection

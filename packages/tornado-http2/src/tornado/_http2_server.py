@@ -88,6 +88,11 @@ if TYPE_CHECKING:
 #: Stop reading from the peer while this many bytes of ours wait on the socket.
 _OUTPUT_HIGH_WATER = 1 << 20
 
+#: After our GOAWAY, how long and how much we keep reading (and dropping)
+#: before the socket closes.
+_LINGER_SECONDS = 2.0
+_LINGER_BYTES = 4 << 20
+
 #: Events that cost a little work and carry no request.
 _CONTROL_EVENTS = (
     h2.events.PriorityUpdated,
@@ -750,6 +755,7 @@ class _ServerConnection:
         self._unsent = 0
         self._stall_timer: object | None = None
         self._idle_timer: object | None = None
+        self._linger_timer: object | None = None
         self._resets = Budget(_RESET_BURST, _RESET_PER_SECOND)
         self._control = Budget(_CONTROL_BURST, _CONTROL_PER_SECOND)
         self._refuse_with = refuse_with
@@ -780,28 +786,36 @@ class _ServerConnection:
                 h2conn.increment_flow_control_window(extra)
             if self._refuse_with is not None:
                 # E.g. TLS below 1.2 negotiated h2 (RFC 9113 9.2).
-                h2conn.close_connection(error_code=self._refuse_with)
-                await self._write_out()
-                return
-            self._flush()
-            self._arm_idle_timer()
+                self._abort(self._refuse_with, "h2 negotiated below TLS 1.2")
+            else:
+                self._flush()
+                self._arm_idle_timer()
             read_size = self.params.read_chunk_size
             stream = self.stream
+            lingered = 0
             while True:
                 last = self._last_write
                 if self._unsent > _OUTPUT_HIGH_WATER and last is not None and not last.done():
                     await last
                 data = await stream.read_bytes(read_size, partial=True)
+                if self._closed:
+                    # After our GOAWAY: read and drop what the peer still
+                    # sends, so that closing with unread bytes (a TCP RST)
+                    # does not destroy the GOAWAY before the peer reads it.
+                    lingered += len(data)
+                    if lingered > _LINGER_BYTES:
+                        return
+                    continue
                 try:
                     events = h2conn.receive_data(data)
                 except h2.exceptions.ProtocolError as e:
                     gen_log.info("HTTP/2 protocol error from %s: %s", self.context, e)
-                    await self._write_out()
-                    return
+                    # h2 has queued a GOAWAY with the error's code.
+                    self._say_goodbye()
+                    continue
                 self._handle_events(events)
-                if self._closed:
-                    return
-                self._flush()
+                if not self._closed:
+                    self._flush()
         except StreamClosedError:
             pass
         except Exception:
@@ -864,7 +878,7 @@ class _ServerConnection:
                 # The peer is going away: what it sent is all there will be.
                 if event.error_code:
                     gen_log.info("HTTP/2 peer %s sent GOAWAY %s", self.context, event.error_code)
-                self._close_now()
+                self._say_goodbye()
                 return
             elif kind in _CONTROL_EVENTS and not self._control.spend():
                 self._abort(ENHANCE_YOUR_CALM, "control frame flood")
@@ -1030,16 +1044,28 @@ class _ServerConnection:
 
         write_future.add_done_callback(written)
 
-    async def _write_out(self) -> None:
-        """Write whatever h2 has queued (a GOAWAY) and close the socket."""
-        data = self.h2.data_to_send()
+    def _say_goodbye(self) -> None:
+        """Write what h2 has queued (ending with a GOAWAY), stop writing and
+        close the socket once the peer hangs up or `_LINGER_SECONDS` pass."""
+        self._closed = True
+        # Nothing more can be sent on any stream: their handlers hear it now.
+        self._drop_streams()
         stream = self.stream
-        if data and not stream.closed():
+        data = self.h2.data_to_send()
+        if stream.closed():
+            return
+        if self._linger_timer is None:
+            self._linger_timer = self.io_loop.call_later(_LINGER_SECONDS, self._close_now)
+
+        def written(future: asyncio.Future[None]) -> None:
+            if future.cancelled() or future.exception() is not None or stream.closed():
+                return
             try:
-                await stream.write(data)
-            except StreamClosedError:
-                pass
-        self._close_now()
+                stream.socket.shutdown(socket.SHUT_WR)
+            except OSError:
+                self._close_now()
+
+        stream.write(data).add_done_callback(written)
 
     # -- stream bookkeeping ----------------------------------------------------------
 
@@ -1114,8 +1140,7 @@ class _ServerConnection:
             self.h2.close_connection(error_code=error_code)
         except h2.exceptions.ProtocolError:
             pass
-        self._closed = True
-        _spawn(self._write_out())
+        self._say_goodbye()
 
     def _close_now(self) -> None:
         self._closed = True
@@ -1124,12 +1149,19 @@ class _ServerConnection:
 
     def _connection_lost(self) -> None:
         self._closed = True
-        for timer in (self._stall_timer, self._idle_timer):
+        for timer in (self._stall_timer, self._idle_timer, self._linger_timer):
             if timer is not None:
                 self.io_loop.remove_timeout(timer)
-        self._stall_timer = self._idle_timer = None
+        self._stall_timer = self._idle_timer = self._linger_timer = None
         if not self.stream.closed():
             self.stream.close()
+        self._drop_streams()
+        drained = self._drained
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+        self.server._h2_connection_closed(self)
+
+    def _drop_streams(self) -> None:
         streams = list(self.streams.values())
         self.streams.clear()
         self._sending.clear()
@@ -1140,10 +1172,6 @@ class _ServerConnection:
                 future.set_exception(StreamClosedError())
                 future.exception()
         self._done_futures.clear()
-        drained = self._drained
-        if drained is not None and not drained.done():
-            drained.set_result(None)
-        self.server._h2_connection_closed(self)
 
     async def close(self, timeout: float) -> None:
         """Graceful close: GOAWAY(NO_ERROR) naming the last stream we will
