@@ -73,13 +73,13 @@ def test_template_alone_installs_only_core_and_renders(
     assert result["asyncio"] is False
 
 
-def test_meta_package_installs_all_eleven_at_one_version(
+def test_meta_package_installs_all_twelve_at_one_version(
     make_venv: Callable[[], Venv], repo: Repo
 ) -> None:
     venv = make_venv()
     venv.install("tornado")
     ours = _ours(venv.installed(), repo)
-    assert set(ours) == set(repo.distributions) and len(ours) == 11
+    assert set(ours) == set(repo.distributions) and len(ours) == 12
     assert set(ours.values()) == {repo.distributions["tornado"].version}
     assert (
         venv.run("import tornado; print(tornado.version)").strip()

@@ -28,6 +28,7 @@ DESIGN_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     # `tools check` refuses a declared dependency that adds nothing to the
     # closure, so the declared edge is websocket alone.
     "tornado-asgi": ("tornado-websocket",),
+    "tornado-http2": ("tornado-http",),
     "tornado": (
         "tornado-core",
         "tornado-ioloop",
@@ -39,15 +40,16 @@ DESIGN_DEPENDENCIES: dict[str, tuple[str, ...]] = {
         "tornado-auth",
         "tornado-testing",
         "tornado-asgi",
+        "tornado-http2",
     ),
 }
 
 
 #: Public top-level modules that ``tornado.__all__`` leaves out, as upstream's
 #: does: ``speedups`` is an optional accelerator, not an API module, and
-#: ``asgi`` is a module upstream does not have (listing it would change
-#: upstream's ``tornado.__all__``).
-NOT_IN_NAMESPACE_ALL: frozenset[str] = frozenset({"speedups", "asgi"})
+#: ``asgi`` and ``http2`` are modules upstream does not have (listing them
+#: would change upstream's ``tornado.__all__``).
+NOT_IN_NAMESPACE_ALL: frozenset[str] = frozenset({"speedups", "asgi", "http2"})
 
 #: Modules that import a third-party package their distribution does not
 #: require: an optional extra's, or pytest for the plugin pytest itself loads.

@@ -219,7 +219,7 @@ def test_missing_py_typed_fails(skeleton: Path) -> None:
 
 def test_bump_rewrites_every_version_and_pin(skeleton: Path) -> None:
     changed = bump.bump(Repo.load(skeleton), "7.1.0rc2")
-    assert len(changed) == 12  # eleven pyprojects and tornado/__init__.py
+    assert len(changed) == 13  # twelve pyprojects and tornado/__init__.py
     repo = Repo.load(skeleton)
     assert {d.version for d in repo.distributions.values()} == {"7.1.0rc2"}
     assert check.run_checks(repo) == []
@@ -227,7 +227,7 @@ def test_bump_rewrites_every_version_and_pin(skeleton: Path) -> None:
     assert 'version = "7.1.0rc2"' in init
     assert "version_info = (7, 1, 0, -18)" in init
     meta = (skeleton / "packages/tornado/pyproject.toml").read_text()
-    assert meta.count("==7.1.0rc2") == 10
+    assert meta.count("==7.1.0rc2") == 11
 
 
 def test_bump_refuses_invalid_version(skeleton: Path) -> None:
