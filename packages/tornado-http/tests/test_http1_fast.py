@@ -664,3 +664,75 @@ def test_speedups_on_by_default_with_httptools() -> None:
 
 def test_without_httptools_the_module_imports_and_selects_pure() -> None:
     assert _speedups_in_subprocess({}, hide_httptools=True) == "False False True"
+
+
+def test_connections_run_the_selected_parsers() -> None:
+    # The machine every HTTP1Connection runs parses heads and chunk lines
+    # with what select() chose at import (fast or pure, by the environment).
+    from tornado.http1connection import HTTP1ConnectionParameters, _new_machine
+
+    chosen = _http1_fast.select()
+    for role in ("server", "client"):
+        machine = _new_machine(role, HTTP1ConnectionParameters())  # type: ignore[arg-type]
+        assert machine._parse_request_head is chosen.parse_request_head
+        assert machine._parse_response_head is chosen.parse_response_head
+        assert machine._parse_chunk_size_line is chosen.parse_chunk_size_line
+    expected = _http1_fast.parse_request_head if _http1_fast.SPEEDUPS else _http1.parse_request_head
+    assert chosen.parse_request_head is expected
+
+
+@needs_httptools
+def test_a_served_request_goes_through_llhttp_with_speedups() -> None:
+    # End to end in a fresh interpreter (the choice is made once, at import):
+    # with the speedups on, a long enough head is checked by llhttp.
+    code = (
+        "import asyncio, socket\n"
+        "import httptools\n"
+        "from tornado.httpserver import HTTPServer\n"
+        "from tornado.httputil import HTTPHeaders, ResponseStartLine\n"
+        "fed = []\n"
+        "import tornado._http1_fast as fast\n"
+        "class Spy(httptools.HttpRequestParser):\n"
+        "    def feed_data(self, data):\n"
+        "        fed.append(bytes(data)); return super().feed_data(data)\n"
+        "fast.HttpRequestParser = Spy\n"
+        "def app(request):\n"
+        "    request.connection.write_headers(ResponseStartLine('HTTP/1.1', 200, 'OK'),"
+        " HTTPHeaders({'Content-Length': '2'}), b'ok')\n"
+        "    request.connection.finish()\n"
+        "async def main():\n"
+        "    server = HTTPServer(app)\n"
+        "    sock = socket.socket(); sock.bind(('127.0.0.1', 0)); sock.listen(); sock.setblocking(False)\n"
+        "    server.add_sockets([sock])\n"
+        "    r, w = await asyncio.open_connection(*sock.getsockname())\n"
+        "    w.write(b'GET /x HTTP/1.1\\r\\nHost: example.com\\r\\nUser-Agent: t/1.0\\r\\n"
+        "Accept: */*\\r\\n\\r\\n')\n"
+        "    head = await r.readuntil(b'\\r\\n\\r\\n')\n"
+        "    w.close(); server.stop(); await server.close_all_connections()\n"
+        "    print(head.split(b' ')[1].decode(), len(fed))\n"
+        "asyncio.run(main())\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TORNADO_NO_SPEEDUPS", "TORNADO_NO_EXTENSION")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["200", "1"]
+    env["TORNADO_NO_SPEEDUPS"] = "1"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["200", "0"]

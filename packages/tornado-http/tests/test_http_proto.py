@@ -1222,3 +1222,23 @@ def test_interim_response_with_framing_headers_is_refused() -> None:
     parser.receive_data(b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n")
     with pytest.raises(HTTP1ProtocolError, match="cannot have a body"):
         parser.next_event()
+
+
+def test_chunk_data_before_an_error_comes_out_first() -> None:
+    # Found by test_split_points_never_change_the_outcome: the data of the
+    # chunks before a malformed one is returned before the error whether
+    # the bytes come in one piece or split at the error.
+    head = b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+    body = b"1\r\na\r\n1\r\nb\r\n1\r\nc\x00\r\n"
+    for chunks in ([head + body], [head + body[:12], body[12:]]):
+        parser = HTTP1Parser("server")
+        events: list[object] = []
+        with pytest.raises(HTTP1ProtocolError, match="improperly terminated chunk"):
+            for chunk in chunks:
+                parser.receive_data(chunk)
+                while (event := parser.next_event()) is not None:
+                    events.append(event)
+        assert merged(events)[1:] == [Data(b"abc")]
+        # The machine stays broken.
+        with pytest.raises(HTTP1ProtocolError):
+            parser.next_event()

@@ -736,3 +736,31 @@ async def test_pipelined_requests_wait_for_an_asynchronous_response(
     (await answers.get()).set_result(None)
     assert (await client.read_response()).body == b"/b"
     assert seen == [("/a", True), ("/b", True)]
+
+
+@pytest.mark.asyncio
+async def test_next_request_waits_until_the_previous_finish_returns(
+    serve: Any, connect: Any
+) -> None:
+    # An application that answers later (from a callback) sees its finish()
+    # return before the next pipelined request reaches it.
+    events: list[str] = []
+
+    def app(request: HTTPServerRequest) -> None:
+        if request.uri == "/a":
+
+            def answer() -> None:
+                respond(request, b"a")
+                events.append("a answered")
+
+            asyncio.get_running_loop().call_soon(answer)
+        else:
+            events.append("b started")
+            respond(request, b"b")
+
+    _, port = await serve(app)
+    client = await connect(port)
+    await client.send(b"GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert (await client.read_response()).body == b"a"
+    assert (await client.read_response()).body == b"b"
+    assert events == ["a answered", "b started"]

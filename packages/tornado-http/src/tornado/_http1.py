@@ -625,7 +625,7 @@ class _ChunkedReader:
     handed on a byte at a time.
     """
 
-    __slots__ = ("body_size", "extensions_size", "in_trailers", "need_crlf", "remaining")
+    __slots__ = ("body_size", "error", "extensions_size", "in_trailers", "need_crlf", "remaining")
 
     def __init__(self) -> None:
         self.body_size = 0
@@ -634,16 +634,36 @@ class _ChunkedReader:
         self.remaining = 0
         self.need_crlf = False
         self.in_trailers = False
+        # An error found after data that is returned first.
+        self.error: HTTP1ProtocolError | None = None
 
     def __call__(self, machine: HTTP1Parser) -> Data | EndOfMessage | None:
+        if self.error is not None:
+            raise self.error
+        pieces: list[bytes] = []
+        try:
+            end = self._read(machine, pieces)
+        except HTTP1ProtocolError as e:
+            if not pieces:
+                raise
+            # The data before the error comes out first, as it would had the
+            # bytes arrived in two reads split at the error.
+            self.error = e
+            end = None
+        if pieces:
+            return Data(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+        return end
+
+    def _read(self, machine: HTTP1Parser, pieces: list[bytes]) -> EndOfMessage | None:
+        """Collect buffered chunk data into ``pieces``; return the end of
+        the message once its trailers are in (only with no data collected)."""
         buffer = machine._buffer
         limit = machine.max_piece_size
-        pieces: list[bytes] = []
         collected = 0
         while len(pieces) < _MAX_CHUNKS_PER_EVENT:
             if self.in_trailers:
                 if pieces:
-                    break
+                    return None
                 trailers = machine._extract_until(
                     ABNF.trailer_end, machine.max_header_size, "trailer section"
                 )
@@ -687,9 +707,7 @@ class _ChunkedReader:
                 raise _body_too_large("chunked body too large", max_body_size)
             self.remaining = size
             self.need_crlf = True
-        if not pieces:
-            return None
-        return Data(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+        return None
 
     def read_eof(self, machine: HTTP1Parser) -> EndOfMessage:
         raise IncompleteMessageError("connection closed in the middle of a chunked body")

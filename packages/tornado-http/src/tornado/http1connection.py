@@ -1224,6 +1224,14 @@ class HTTP1ServerConnection:
             # Finished within _end_of_request, which goes on by itself.
             return
         self._awaiting_response = False
+        # Not from here: this runs inside the application's finish(), which
+        # must return before the next request (perhaps buffered already)
+        # is handled.
+        asyncio.get_running_loop().call_soon(self._serve_next)
+
+    def _serve_next(self) -> None:
+        if self._ended:
+            return
         self._next_request()
         if self._paused and not self._ended:
             self._resume()
