@@ -163,6 +163,13 @@ async def misbehaving(scope: dict[str, Any], receive: Any, send: Any) -> None:
             raise
     elif path == "/silent":
         return  # no response at all
+    elif path == "/half":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        return  # started, no body: nothing was written yet
+    elif path == "/broken":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+        raise RuntimeError("failed mid-response")
     elif path == "/no-content":
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -193,6 +200,10 @@ async def test_serve_http_path_edge_cases() -> None:
             "unexpected ASGI message 'http.response.body': expected 'http.response.start'"
         ]
         assert (await client.get("/silent")).status_code == 500
+        assert (await client.get("/half")).status_code == 500
+        # Failed after the response started: the connection is dropped.
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get("/broken")
         empty = await client.get("/no-content")
         assert empty.status_code == 204 and "content-length" not in empty.headers
         async with client.stream("GET", "/endless") as response:
