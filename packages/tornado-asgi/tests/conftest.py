@@ -48,6 +48,13 @@ def _command(server: str, target: str, fd: int, extra: list[str]) -> list[str]:
         ]  # fmt: skip
     if server == "hypercorn":
         return [sys.executable, "-m", "hypercorn", target, "--bind", f"fd://{fd}", *extra]
+    if server == "daphne":
+        return [sys.executable, "-m", "daphne", "--fd", str(fd), "-v", "0", *extra, target]
+    if server == "gunicorn":
+        return [
+            sys.executable, "-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker",
+            "--bind", f"fd://{fd}", "--workers", "1", "--log-level", "warning", *extra, target,
+        ]  # fmt: skip
     if server == "tornado":
         return [sys.executable, "-m", "tornado.asgi", target, "--fd", str(fd), *extra]
     raise ValueError(server)
@@ -71,7 +78,8 @@ def wait_until_serving(url: str, proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def start_process() -> Iterator[StartProcess]:
     """``base_url = start_process(server, "module:app", *extra_args)`` runs
-    ``server`` (uvicorn, hypercorn or tornado for ``python -m tornado.asgi``)
+    ``server`` (uvicorn, hypercorn, daphne, gunicorn with uvicorn's worker,
+    or tornado for ``python -m tornado.asgi``)
     in a subprocess with the tests folder importable; stopped after the test."""
     procs: list[subprocess.Popen[bytes]] = []
 

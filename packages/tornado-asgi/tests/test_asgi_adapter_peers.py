@@ -14,7 +14,7 @@ import pytest
 from .apps_tornado import make_app
 from .conftest import ServeTornado, StartProcess
 
-SERVERS = ["uvicorn", "hypercorn"]
+SERVERS = ["uvicorn", "hypercorn", "daphne", "gunicorn"]
 
 #: The headers whose values must agree; Server, Date and the framing
 #: (chunked or not) are each server's own business.

@@ -187,3 +187,79 @@ async def test_wrong_order_names_the_message(serve_tornado: ServeTornado) -> Non
     assert errors == [
         "unexpected ASGI message 'http.response.body': expected 'http.response.start'"
     ]
+
+
+async def gatekeeper(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Refuses WebSockets with its own HTTP response, or fails before accepting."""
+    if scope["type"] == "lifespan":
+        raise ValueError("no lifespan here")  # runs without one
+    assert scope["type"] == "websocket"
+    assert await receive() == {"type": "websocket.connect"}
+    if scope["path"] == "/explode":
+        raise RuntimeError("exploded before accept")
+    assert "websocket.http.response" in scope["extensions"]
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": 401,
+            "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Token")],
+        }
+    )
+    await send({"type": "websocket.http.response.body", "body": b"log in first"})
+
+
+@pytest.mark.asyncio
+async def test_websocket_refusals(serve_tornado: ServeTornado) -> None:
+    base = await serve_tornado(Application([(r"/.*", ASGIHandler, {"app": gatekeeper})]))
+    ws_base = base.replace("http", "ws")
+    with pytest.raises(InvalidStatus) as refused:
+        async with ws_connect(ws_base + "/guarded"):
+            pass
+    response = refused.value.response
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Token"
+    assert response.body == b"log in first"
+    with pytest.raises(InvalidStatus) as failed:
+        async with ws_connect(ws_base + "/explode"):
+            pass
+    assert failed.value.response.status_code == 500
+
+
+async def no_start(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "cache cold"})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+
+
+@pytest.mark.asyncio
+async def test_failed_lifespan_answers_500(serve_tornado: ServeTornado) -> None:
+    application = Application([(r"/.*", ASGIHandler, {"app": no_start})])
+    base = await serve_tornado(application)
+    async with httpx.AsyncClient(base_url=base) as client:
+        assert (await client.get("/")).status_code == 500
+        assert (await client.get("/")).status_code == 500  # every request, not only the first
+    # With the lifespan off the app runs; it returns without a body, before
+    # anything was written: a 500 still goes out.
+    base = await serve_tornado(
+        Application([(r"/.*", ASGIHandler, {"app": no_start, "lifespan": False})])
+    )
+    async with httpx.AsyncClient(base_url=base) as client:
+        assert (await client.get("/")).status_code == 500
+
+
+async def breaks_mid_response(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        raise ValueError("http only")
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+    raise RuntimeError("failed mid-response")
+
+
+@pytest.mark.asyncio
+async def test_failure_after_start_drops_the_connection(serve_tornado: ServeTornado) -> None:
+    base = await serve_tornado(Application([(r"/.*", ASGIHandler, {"app": breaks_mid_response})]))
+    async with httpx.AsyncClient(base_url=base) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get("/")

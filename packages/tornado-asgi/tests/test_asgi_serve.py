@@ -9,6 +9,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 import httpx
@@ -163,6 +164,13 @@ async def misbehaving(scope: dict[str, Any], receive: Any, send: Any) -> None:
             raise
     elif path == "/silent":
         return  # no response at all
+    elif path == "/half":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        return  # started, no body: nothing was written yet
+    elif path == "/broken":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+        raise RuntimeError("failed mid-response")
     elif path == "/no-content":
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -193,6 +201,10 @@ async def test_serve_http_path_edge_cases() -> None:
             "unexpected ASGI message 'http.response.body': expected 'http.response.start'"
         ]
         assert (await client.get("/silent")).status_code == 500
+        assert (await client.get("/half")).status_code == 500
+        # Failed after the response started: the connection is dropped.
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get("/broken")
         empty = await client.get("/no-content")
         assert empty.status_code == 204 and "content-length" not in empty.headers
         async with client.stream("GET", "/endless") as response:
@@ -203,3 +215,47 @@ async def test_serve_http_path_edge_cases() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+def test_reload_serves_the_changed_module(tmp_path: Any) -> None:
+    source = (
+        "async def app(scope, receive, send):\n"
+        "    if scope['type'] != 'http':\n"
+        "        return\n"
+        "    await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"
+        "    await send({'type': 'http.response.body', 'body': b'VERSION'})\n"
+    )
+    module = tmp_path / "reloading_app.py"
+    module.write_text(source.replace("VERSION", "first"))
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    sock.close()  # --reload re-executes the command: it must bind by port
+    command = [sys.executable, "-m", "tornado.asgi", "reloading_app:app", "--port", str(port)]
+    proc = subprocess.Popen(
+        [*command, "--reload", "--no-lifespan", "--log-level", "warning"],
+        cwd=tmp_path,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        from .conftest import STARTUP_DEADLINE, wait_until_serving
+
+        wait_until_serving(url, proc)
+        assert httpx.get(url).text == "first"
+        module.write_text(source.replace("VERSION", "second"))
+        deadline = time.monotonic() + STARTUP_DEADLINE
+        bump = 0
+        while True:  # polls until the re-executed server answers anew
+            # The watcher takes its first look at the files some time after
+            # the start: move the mtime on until it has seen one change.
+            bump += 1
+            mtime = module.stat().st_mtime + bump
+            os.utime(module, (mtime, mtime))
+            try:
+                if httpx.get(url, timeout=1.0).text == "second":
+                    break
+            except httpx.TransportError:
+                pass  # between the exec and the new bind
+            assert time.monotonic() < deadline and proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

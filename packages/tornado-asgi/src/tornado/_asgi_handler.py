@@ -224,6 +224,7 @@ class ASGIHandler(WebSocketHandler):
         self._app_task: asyncio.Task[None] | None = None
         self._response_state = "start"  # start -> body -> done (or closed)
         self._body_received = False
+        self._body_started = False
         self._ws_accepted: asyncio.Future[Message | None] | None = None
         self._ws_open: asyncio.Future[None] | None = None
 
@@ -370,11 +371,8 @@ class ASGIHandler(WebSocketHandler):
             self._app_failed()
             return
         if scope["type"] == "http" and self._response_state != "done":
-            if self._response_state == "start":
-                app_log.error("ASGI app returned without a response: %s", self.request.uri)
-                self._app_failed()
-            else:
-                self._end_response()
+            app_log.error("ASGI app returned without finishing its response: %s", self.request.uri)
+            self._app_failed()
 
     def _end_response(self) -> asyncio.Future[None]:
         self._response_state = "done"
@@ -389,7 +387,8 @@ class ASGIHandler(WebSocketHandler):
     def _app_failed(self) -> None:
         state = self._response_state
         self._response_state = "closed"
-        if state == "start" and not self._finished:
+        nothing_sent = state == "start" or (state == "body" and not self._body_started)
+        if nothing_sent and not self._finished:
             app_log.error("Exception in ASGI app %s", self.request.uri, exc_info=True)
             self.send_error(500)
         elif state != "done":
@@ -425,6 +424,7 @@ class ASGIHandler(WebSocketHandler):
             if state != "body":
                 expected = "'http.response.start'" if state == "start" else "nothing"
                 raise unexpected(message, expected)
+            self._body_started = True
             body = message.get("body", b"")
             if body:
                 self.write(body)

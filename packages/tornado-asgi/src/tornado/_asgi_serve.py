@@ -145,12 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0  # the parent: every worker has exited
     target: Any = import_app(args.app)
     app: ASGIApp = target() if args.factory else target
-    if args.reload:
-        from tornado import autoreload
-
-        autoreload.start()
     try:
-        asyncio.run(_serve_until_signalled(app, sockets, args.root_path, not args.no_lifespan))
+        asyncio.run(
+            _serve_until_signalled(
+                app, sockets, args.root_path, not args.no_lifespan, reload=args.reload
+            )
+        )
     except RuntimeError as e:
         gen_log.error("%s", e)
         return 3
@@ -158,9 +158,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _serve_until_signalled(
-    app: ASGIApp, sockets: list[socket.socket], root_path: str, lifespan: bool
+    app: ASGIApp,
+    sockets: list[socket.socket],
+    root_path: str,
+    lifespan: bool,
+    *,
+    reload: bool = False,
 ) -> None:
     loop = asyncio.get_running_loop()
+    if reload:
+        from tornado import autoreload
+
+        # Watches the imported modules from this loop; on a change it
+        # re-executes the command line (the sockets close on exec).
+        autoreload.start()
     task = loop.create_task(serve(app, sockets=sockets, root_path=root_path, lifespan=lifespan))
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)

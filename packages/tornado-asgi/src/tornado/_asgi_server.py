@@ -173,7 +173,9 @@ class _HTTPCycle(httputil.HTTPMessageDelegate):
     def _fail(self) -> None:
         state, self.state = self.state, "closed"
         self.inbox.end(_DISCONNECT)
-        if state == "start":
+        # http.response.start is held until the first body part: until
+        # then a 500 can still go out.
+        if state == "start" or (state == "body" and self.headers is not None):
             headers = httputil.HTTPHeaders(
                 {"Content-Type": "text/plain; charset=utf-8", "Content-Length": "21"}
             )
