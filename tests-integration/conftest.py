@@ -30,10 +30,27 @@ def repo() -> Repo:
 
 @pytest.fixture(scope="session")
 def wheelhouse(repo: Repo, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with the wheel (and sdist) of every distribution, built from this checkout."""
+    """A folder with the wheel (and sdist) of every distribution, built from this
+    checkout, and the wheels of the third-party packages they require (e.g.
+    tornado-http2's h2), downloaded from the package index: environments
+    install from this folder alone, so no sibling ever comes from the index."""
     out = tmp_path_factory.mktemp("wheelhouse")
     for dist in repo.distributions.values():
         build_distribution(dist, out)
+    third_party = sorted(
+        {
+            str(requirement)
+            for dist in repo.distributions.values()
+            for requirement in dist.requirements
+            if requirement.name not in repo.distributions
+        }
+    )
+    if third_party:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+             "--dest", str(out), *third_party],
+            check=True,
+        )  # fmt: skip
     return out
 
 

@@ -5,6 +5,7 @@ tornado-http2; the Application tests are in tests-integration)."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import json
 from collections.abc import Awaitable
@@ -73,12 +74,27 @@ class Exchange(HTTPMessageDelegate):
             ).encode()
         elif path.startswith(("/echo", "/slow", "/limit")):
             body = json.dumps({"size": self.size, "sha256": self.digest.hexdigest()}).encode()
+        elif path.startswith("/headers"):
+            body = json.dumps(dict(self.headers.get_all())).encode()
+        elif path.startswith("/gzip"):
+            body = gzip.compress(b"squeeze " * 1000)
+        elif path.startswith("/redirect"):
+            target = path.partition("to=")[2] or "/info"
+            headers = HTTPHeaders({"Location": target, "Content-Length": "0"})
+            self.connection.write_headers(ResponseStartLine("HTTP/1.1", 302, "Found"), headers)
+            self.connection.finish()
+            return
         else:
             body = b"Hello, world"
         headers = HTTPHeaders({"Content-Length": str(len(body)), "Content-Type": "text/plain"})
-        # Forbidden on HTTP/2: must be dropped on the way out.
-        headers["Connection"] = "keep-alive"
-        headers["Transfer-Encoding"] = "identity"
+        if path.startswith("/gzip"):
+            headers["Content-Encoding"] = "gzip"
+        if path.startswith("/hop"):
+            # Forbidden on HTTP/2: must be dropped on the way out.
+            headers["Connection"] = "keep-alive"
+            headers["Keep-Alive"] = "timeout=5"
+            headers["Transfer-Encoding"] = "identity"
+            headers["Upgrade"] = "h2c"
         self.connection.write_headers(ResponseStartLine("HTTP/1.1", 200, "OK"), headers, body)
         self.connection.finish()
 

@@ -90,11 +90,12 @@ async def test_curl_streamed_response(serve: Serve) -> None:
 async def test_connection_specific_headers_never_reach_the_wire(serve: Serve) -> None:
     served = await serve(DelegateApp())
     _, out, _ = await run_peer(
-        "curl", "-sS", "--http2-prior-knowledge", "-D", "-", served.url + "/"
+        "curl", "-sS", "--http2-prior-knowledge", "-D", "-", served.url + "/hop"
     )
     head = out.decode().lower()
     assert head.startswith("http/2 200")
     assert "connection:" not in head and "transfer-encoding:" not in head
+    assert "keep-alive:" not in head and "upgrade:" not in head
     assert "content-length: 12" in head
 
 

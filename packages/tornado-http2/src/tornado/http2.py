@@ -21,6 +21,12 @@ with an `~tornado.httputil.HTTPConnection` of its own, so a
 
 ``request.version`` is ``"HTTP/2.0"`` on HTTP/2 streams.
 
+`HTTP2AsyncHTTPClient` is an `~tornado.httpclient.AsyncHTTPClient` that
+multiplexes concurrent requests to one origin over one HTTP/2 connection
+and falls back to HTTP/1.1 where the server does not offer ``h2``::
+
+    AsyncHTTPClient.configure("tornado.http2.HTTP2AsyncHTTPClient")
+
 This module is the public facade; the machinery is in the private
 ``tornado._http2_*`` modules.
 
@@ -34,6 +40,7 @@ import socket
 import ssl
 from typing import Any
 
+from tornado._http2_client import HTTP2AsyncHTTPClient
 from tornado._http2_common import INADEQUATE_SECURITY, PREFACE
 from tornado._http2_server import _ServerConnection, _ServerParams, _spawn
 from tornado.httpserver import HTTPServer
@@ -41,7 +48,7 @@ from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 from tornado.netutil import ssl_options_to_context
 
-__all__ = ["HTTP2Server"]
+__all__ = ["HTTP2AsyncHTTPClient", "HTTP2Server"]
 
 #: Ciphers allowed for HTTP/2 over TLS 1.2 (RFC 9113 section 9.2.2 and
 #: appendix A: ephemeral key exchange and an AEAD cipher only).  TLS 1.3
