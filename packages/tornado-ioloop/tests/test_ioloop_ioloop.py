@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import datetime
 import logging
 import os
@@ -412,6 +413,48 @@ async def test_run_in_executor_default_and_custom() -> None:
         io_loop.set_default_executor(ex)
         name = await io_loop.run_in_executor(None, lambda: threading.current_thread().name)
         assert name.startswith("custom")
+
+
+_tag: contextvars.ContextVar[str] = contextvars.ContextVar("tag", default="unset")
+
+
+class _InlineExecutor(concurrent.futures.Executor):
+    """Runs each call at once in the caller's thread and records what it got."""
+
+    def __init__(self) -> None:
+        self.submitted: list[Any] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        self.submitted.append(fn)
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+@pytest.mark.asyncio
+async def test_run_in_executor_carries_the_context_to_threads() -> None:
+    io_loop = IOLoop.current()
+    _tag.set("caller")
+    assert await io_loop.run_in_executor(None, _tag.get) == "caller"
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        assert await io_loop.run_in_executor(ex, _tag.get) == "caller"
+
+        def set_in_thread() -> str:
+            _tag.set("thread")
+            return _tag.get()
+
+        # The thread works on a copy: its changes stay there.
+        assert await io_loop.run_in_executor(ex, set_in_thread) == "thread"
+    assert _tag.get() == "caller"
+
+
+@pytest.mark.asyncio
+async def test_run_in_executor_other_executors_get_the_function_itself() -> None:
+    # A process pool could not pickle a context: non-thread executors get
+    # exactly the callable they were given.
+    inline = _InlineExecutor()
+    assert await IOLoop.current().run_in_executor(inline, _tag.get) == "unset"
+    assert inline.submitted == [_tag.get]
 
 
 # -- timeouts --------------------------------------------------------------------

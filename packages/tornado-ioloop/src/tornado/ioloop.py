@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import datetime
 import functools
 import logging
@@ -520,6 +521,13 @@ class IOLoop(Configurable):
 
         With ``executor=None`` a shared thread pool is used (see
         `set_default_executor`).
+
+        On a thread pool (`concurrent.futures.ThreadPoolExecutor`, the
+        default one included), ``func`` runs in a copy of the caller's
+        `contextvars` context, as `asyncio.to_thread` does: a variable a
+        request handler set is seen by the code it hands to a thread.
+        Other executors (a process pool cannot carry a context) get
+        ``func`` as it is.
         """
         if executor is None:
             if self._executor is None:
@@ -527,7 +535,7 @@ class IOLoop(Configurable):
                     max_workers=(os.cpu_count() or 1) * 5
                 )
             executor = self._executor
-        c_future = executor.submit(func, *args)
+        c_future = executor.submit(*_with_context(executor, func, args))
         t_future: Future[_T] = Future()
         chain_future(c_future, t_future)
         return t_future
@@ -675,3 +683,14 @@ class PeriodicCallback:
             # Woken slightly early (timers may fire within the clock's
             # resolution): the next slot is one period on.
             self._next_timeout += period
+
+
+def _with_context(
+    executor: concurrent.futures.Executor | None, func: Callable[..., _T], args: tuple[Any, ...]
+) -> tuple[Callable[..., _T], ...]:
+    """``func`` and ``args`` to submit to ``executor`` (None: the event
+    loop's default executor, a thread pool), run in a copy of the current
+    `contextvars` context when the executor runs threads."""
+    if executor is None or isinstance(executor, concurrent.futures.ThreadPoolExecutor):
+        return (contextvars.copy_context().run, func, *args)
+    return (func, *args)

@@ -38,6 +38,7 @@ import asyncio
 import base64
 import binascii
 import collections
+import contextvars
 import datetime
 import functools
 import hashlib
@@ -1988,6 +1989,29 @@ class Application(ReversibleRouter):
             )
 
 
+#: Per served connection, the context in which its first request was
+#: created.  A later request on the connection may be started from within
+#: its predecessor's context (its response's last write resumes reading, and
+#: a pipelined request is parsed right then), so copying the current context
+#: would hand it what the previous request set; a copy of this one does not.
+_connection_contexts: weakref.WeakKeyDictionary[object, contextvars.Context] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _request_context(server_connection: object | None) -> contextvars.Context:
+    """A new context for a request served on ``server_connection``."""
+    if server_connection is None:
+        return contextvars.copy_context()
+    try:
+        base = _connection_contexts.get(server_connection)
+        if base is None:
+            base = _connection_contexts[server_connection] = contextvars.copy_context()
+    except TypeError:  # a connection object that takes no weak reference
+        return contextvars.copy_context()
+    return base.copy()
+
+
 class _HandlerDelegate(httputil.HTTPMessageDelegate):
     """Receives one request for a handler class: buffers (or streams) the
     body, then creates the handler and runs it."""
@@ -2011,6 +2035,12 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self.chunks: list[bytes] = []
         self.stream_request_body = _has_stream_request_body(handler_class)
         self.handler: RequestHandler | None = None
+        # The request's own copy of the contextvars context, made when the
+        # handler is created: everything the handler runs (initialize,
+        # prepare, the verb method, the tasks and executor calls they start,
+        # a streaming body's data_received) sees what the request set, and
+        # nothing leaks into the next request on the connection.
+        self._context: contextvars.Context | None = None
 
     def headers_received(
         self,
@@ -2028,7 +2058,8 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             if self.handler._finished:
                 # prepare() already answered (e.g. 403): drop the body.
                 return None
-            return self.handler.data_received(chunk)
+            assert self._context is not None
+            return self._context.run(self.handler.data_received, chunk)
         self.chunks.append(chunk)
         return None
 
@@ -2052,13 +2083,18 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
     def on_connection_close(self) -> None:
         if self.stream_request_body:
             if self.handler is not None:
-                self.handler._notify_connection_close()
+                assert self._context is not None
+                self._context.run(self.handler._notify_connection_close)
         else:
             self.chunks = []
 
     def execute(self) -> Awaitable[None] | None:
         """Create the handler and run it; returns a future that resolves
         when ``prepare`` is done (for body flow control) or None."""
+        context = self._context = _request_context(self.request.server_connection)
+        return context.run(self._create_and_run)
+
+    def _create_and_run(self) -> Awaitable[None] | None:
         application = self.application
         settings = application.settings
         if not settings.get("compiled_template_cache", True):

@@ -27,7 +27,13 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any, Protocol, TypeVar
 
 from tornado.concurrent import Future
-from tornado.ioloop import IOLoop, _current_asyncio_loop, _peek_set_event_loop, _Selectable
+from tornado.ioloop import (
+    IOLoop,
+    _current_asyncio_loop,
+    _peek_set_event_loop,
+    _Selectable,
+    _with_context,
+)
 from tornado.log import app_log
 
 __all__ = [
@@ -232,7 +238,7 @@ class BaseAsyncIOLoop(IOLoop):
         *args: Any,
     ) -> asyncio.Future[_T]:
         """See `IOLoop.run_in_executor`; delegates to asyncio's default executor."""
-        return self.asyncio_loop.run_in_executor(executor, func, *args)
+        return self.asyncio_loop.run_in_executor(executor, *_with_context(executor, func, args))
 
     def set_default_executor(self, executor: concurrent.futures.Executor) -> None:
         """See `IOLoop.set_default_executor`."""
