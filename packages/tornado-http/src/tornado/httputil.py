@@ -577,8 +577,16 @@ class HTTPServerRequest:
         context = getattr(connection, "context", None)
         self.remote_ip: str | None = getattr(context, "remote_ip", None)
         self.protocol: str = getattr(context, "protocol", "http")
-        self.host = host or self.headers.get("Host") or "127.0.0.1"
-        self.host_name = split_host_and_port(self.host.lower())[0]
+        self.host = host = host or self.headers.get("Host") or "127.0.0.1"
+        # A server sees the same few Host values over and over: remember
+        # their host names instead of matching the pattern per request.
+        host_name = _host_names.get(host)
+        if host_name is None:
+            host_name = split_host_and_port(host.lower())[0]
+            if len(_host_names) >= 256:
+                _host_names.clear()
+            _host_names[host] = host_name
+        self.host_name = host_name
         self.files: dict[str, list[HTTPFile]] = files or {}
         self.connection = connection
         self.server_connection = server_connection
@@ -789,6 +797,10 @@ def encode_username_password(username: str | bytes, password: str | bytes) -> by
 
 
 _HOST_AND_PORT_RE = re.compile(r"(.+):(\d+)")
+
+
+#: Host header value -> host name, for `HTTPServerRequest` (bounded).
+_host_names: dict[str, str] = {}
 
 
 def split_host_and_port(netloc: str) -> tuple[str, int | None]:
