@@ -113,6 +113,7 @@ async def test_websocket_through_our_machinery(serve_tornado: ServeTornado) -> N
     base = (await serve_tornado(application)).replace("http", "ws")
     async with ws_connect(base + "/api/ws", subprotocols=["chat"]) as ws:  # type: ignore[list-item]
         assert ws.subprotocol == "chat"
+        assert ws.response.headers["X-Room"] == "lobby"
         assert await ws.recv() == "welcome /api/ws"
         await ws.send("text")
         assert await ws.recv() == "text"

@@ -41,6 +41,7 @@ async def test_starlette_under_python_m_tornado_asgi(start_process: StartProcess
         assert failed.status_code == 500 and b"boom" not in failed.content
     async with ws_connect(base.replace("http", "ws") + "/ws", subprotocols=["chat"]) as ws:  # type: ignore[list-item]
         assert ws.subprotocol == "chat"
+        assert ws.response.headers["X-Room"] == "lobby"
         assert await ws.recv() == "welcome /ws"
         await ws.send("round trip")
         assert await ws.recv() == "round trip"
