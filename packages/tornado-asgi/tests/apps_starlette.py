@@ -75,9 +75,8 @@ async def fail(request: Request) -> Response:
 
 
 async def ws_echo(websocket: WebSocket) -> None:
-    await websocket.accept(
-        subprotocol="chat" if "chat" in websocket.scope["subprotocols"] else None
-    )
+    subprotocol = "chat" if "chat" in websocket.scope["subprotocols"] else None
+    await websocket.accept(subprotocol=subprotocol, headers=[(b"x-room", b"lobby")])
     await websocket.send_text("welcome " + websocket.url.path)
     while True:
         message = await websocket.receive()

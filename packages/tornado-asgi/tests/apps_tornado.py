@@ -96,6 +96,10 @@ class Upload(RequestHandler):
 
 
 class Echo(WebSocketHandler):
+    def prepare(self) -> None:
+        # Extra headers of the 101 answer (ASGI: websocket.accept headers).
+        self.set_header("X-Room", "lobby")
+
     def select_subprotocol(self, subprotocols: list[str]) -> str | None:
         return "chat" if "chat" in subprotocols else None
 

@@ -28,6 +28,18 @@ STARTUP_DEADLINE = 30.0
 StartProcess = Callable[..., str]
 
 
+async def eventually(predicate: Callable[[], bool], what: str) -> None:
+    """Yield to the loop until ``predicate()`` holds (the code under test
+    runs on this loop); fail, rather than hang, after STARTUP_DEADLINE."""
+    import asyncio
+
+    deadline = time.monotonic() + STARTUP_DEADLINE
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        await asyncio.sleep(0)
+
+
 def listening_socket() -> socket.socket:
     """A TCP socket listening on a free port of 127.0.0.1."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect as ws_connect
 
-from tornado.asgi import ASGIHandler
+from tornado.asgi import ASGIHandler, shutdown_lifespans
 from tornado.web import Application
 
 from . import apps_fastapi
@@ -36,10 +36,10 @@ async def exercise(base: str, prefix: str) -> None:
 
 @pytest.mark.asyncio
 async def test_fastapi_mounted_with_asgi_handler(serve_tornado: ServeTornado) -> None:
-    base = await serve_tornado(
-        Application([(r"/shop(/.*)", ASGIHandler, {"app": apps_fastapi.app})])
-    )
+    application = Application([(r"/shop(/.*)", ASGIHandler, {"app": apps_fastapi.app})])
+    base = await serve_tornado(application)
     await exercise(base, "/shop")
+    await shutdown_lifespans(application)
 
 
 @pytest.mark.asyncio

@@ -17,7 +17,7 @@ from tornado.asgi import ASGIHandler, shutdown_lifespans
 from tornado.web import Application, RequestHandler
 
 from . import apps_starlette
-from .conftest import ServeTornado
+from .conftest import ServeTornado, eventually
 
 
 class TornadoSide(RequestHandler):
@@ -113,6 +113,7 @@ async def test_websocket_through_our_machinery(serve_tornado: ServeTornado) -> N
     base = (await serve_tornado(application)).replace("http", "ws")
     async with ws_connect(base + "/api/ws", subprotocols=["chat"]) as ws:  # type: ignore[list-item]
         assert ws.subprotocol == "chat"
+        assert ws.response.headers["X-Room"] == "lobby"
         assert await ws.recv() == "welcome /api/ws"
         await ws.send("text")
         assert await ws.recv() == "text"
@@ -126,8 +127,7 @@ async def test_websocket_through_our_machinery(serve_tornado: ServeTornado) -> N
     async with ws_connect(base + "/api/ws") as ws:
         await ws.recv()
         await ws.close(4100)
-    while "ws closed 4100" not in apps_starlette.events:
-        await asyncio.sleep(0)  # the app's receive loop is on this loop
+    await eventually(lambda: "ws closed 4100" in apps_starlette.events, "the app saw the close")
     with pytest.raises(InvalidStatus) as refused:
         async with ws_connect(base + "/api/refuse"):
             pass
@@ -159,8 +159,7 @@ async def test_client_disconnect_reaches_the_app(serve_tornado: ServeTornado) ->
         client.stream("GET", "/") as response,
     ):
         assert await response.aiter_raw().__anext__() == b"tick"
-    while not disconnects:
-        await asyncio.sleep(0)  # the app runs on this loop
+    await eventually(lambda: bool(disconnects), "the app saw the disconnect")
     assert disconnects == ["http.disconnect"]
 
 

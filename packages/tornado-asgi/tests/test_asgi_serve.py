@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tornado.asgi import serve
 
-from .conftest import HERE, StartProcess, listening_socket
+from .conftest import HERE, StartProcess, eventually, listening_socket
 
 
 @pytest.mark.asyncio
@@ -41,6 +41,7 @@ async def test_starlette_under_python_m_tornado_asgi(start_process: StartProcess
         assert failed.status_code == 500 and b"boom" not in failed.content
     async with ws_connect(base.replace("http", "ws") + "/ws", subprotocols=["chat"]) as ws:  # type: ignore[list-item]
         assert ws.subprotocol == "chat"
+        assert ws.response.headers["X-Room"] == "lobby"
         assert await ws.recv() == "welcome /ws"
         await ws.send("round trip")
         assert await ws.recv() == "round trip"
@@ -209,8 +210,7 @@ async def test_serve_http_path_edge_cases() -> None:
         assert empty.status_code == 204 and "content-length" not in empty.headers
         async with client.stream("GET", "/endless") as response:
             assert await response.aiter_raw().__anext__() == b"tick"
-    while len(seen) < 3:
-        await asyncio.sleep(0)  # the app runs on this loop
+    await eventually(lambda: len(seen) >= 3, "the app saw the disconnect")
     assert seen[1:] == ["http.disconnect", "send raised OSError"]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
