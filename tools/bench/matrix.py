@@ -710,26 +710,32 @@ def _wait_for_count(port: int, count: int, limit: float = 120) -> None:
 IMPORT_CHILD = "import time; t = time.perf_counter(); import {mods}; print(time.perf_counter() - t)"
 
 
+def import_sample(side: Side, pin: bool, modules: tuple[str, ...] = FULL_STACK) -> float:
+    """Milliseconds one fresh interpreter of *side* takes to import *modules*.
+
+    Raises ServerError with the child's last line of stderr if it fails.
+    """
+    assert side.python
+    child = IMPORT_CHILD.format(mods=", ".join(modules))
+    proc = subprocess.run(
+        pinned([side.python, "-c", child], SERVER_CORE, pin),
+        capture_output=True,
+        text=True,
+        env=side.env,
+    )
+    if proc.returncode != 0:
+        raise ServerError(f"import failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return float(proc.stdout) * 1000
+
+
 def measure_import(
     side: Side, runs: int, pin: bool, modules: tuple[str, ...] = FULL_STACK
 ) -> float:
     """Median milliseconds to import *modules* in a fresh interpreter (bytecode
     already compiled by two unmeasured runs)."""
-    assert side.python
-    child = IMPORT_CHILD.format(mods=", ".join(modules))
-    samples = []
-    for i in range(runs + 2):
-        proc = subprocess.run(
-            pinned([side.python, "-c", child], SERVER_CORE, pin),
-            capture_output=True,
-            text=True,
-            env=side.env,
-        )
-        if proc.returncode != 0:
-            raise ServerError(f"import failed: {proc.stderr.strip().splitlines()[-1:]}")
-        if i >= 2:
-            samples.append(float(proc.stdout) * 1000)
-    return statistics.median(samples)
+    for _ in range(2):
+        import_sample(side, pin, modules)
+    return statistics.median(import_sample(side, pin, modules) for _ in range(runs))
 
 
 # --- the run ----------------------------------------------------------------
@@ -780,7 +786,10 @@ def run_matrix(opts: Options, sides: list[Side], notes: list[str]) -> Results:
         wrk_specs = []
     apps = sorted({s.app for s in wrk_specs})
     for rnd in range(opts.rounds):
-        for side in runnable:
+        # Every other round runs the sides in reverse, so no side always
+        # follows the same neighbour or meets the same part of a slow patch.
+        order = runnable if rnd % 2 == 0 else runnable[::-1]
+        for side in order:
             for loop in opts.loops:
                 for app in apps:
                     todo = [s for s in wrk_specs if s.app == app]
@@ -818,7 +827,7 @@ def run_matrix(opts: Options, sides: list[Side], notes: list[str]) -> Results:
                         for spec in todo:
                             cell(spec, loop, side).reason = str(e)
         for spec in mem_specs:
-            for side in runnable:
+            for side in order:
                 for loop in opts.loops:
                     _log(
                         f"  round {rnd + 1}/{opts.rounds}: {spec.key} x{opts.memory_connections}, {side.label} on {loop}"
@@ -832,16 +841,28 @@ def run_matrix(opts: Options, sides: list[Side], notes: list[str]) -> Results:
                         c.reason = str(e).splitlines()[0][:150]
     if "import" in opts.workloads:
         spec = WORKLOAD_SPECS["import"]
+        importing = []
         for side in runnable:
             c = cell(spec, "", side)
             if not side.imports:
                 c.reason = "-"
                 continue
-            _log(f"  import: {side.label}")
             try:
-                c.samples.append(measure_import(side, opts.import_runs, opts.pin))
+                # Two unmeasured runs write the bytecode caches.
+                import_sample(side, opts.pin)
+                import_sample(side, opts.pin)
+                importing.append(side)
             except ServerError as e:
                 c.reason = str(e)
+        _log(f"  import: {', '.join(s.label for s in importing)}, interleaved")
+        # Interleaved, so a burst of other work on the machine hits every side.
+        for _ in range(opts.import_runs):
+            for side in importing:
+                c = cell(spec, "", side)
+                try:
+                    c.samples.append(import_sample(side, opts.pin))
+                except ServerError as e:
+                    c.reason = str(e)
     return results
 
 

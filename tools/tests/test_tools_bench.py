@@ -406,3 +406,15 @@ def test_listening_socket_lets_asyncio_disable_nagle() -> None:
             assert accepted.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_import_row_takes_one_sample_per_run_for_each_side() -> None:
+    pure = ours({"TORNADO_NO_SPEEDUPS": "1"})
+    pure.key, pure.imports = "pure", True
+    speedups = ours()
+    speedups.imports = True
+    opts = Options(workloads=["import"], servers=["pure", "speedups"], import_runs=3, pin=False)
+    results = matrix.run_matrix(opts, [pure, speedups], [])
+    row = results[("import", "")]
+    assert [len(row[k].samples) for k in ("pure", "speedups")] == [3, 3]
+    assert all(sample > 0 for k in ("pure", "speedups") for sample in row[k].samples)
