@@ -398,10 +398,13 @@ class _ServerStream(HTTPConnection):
         start line's version and reason are not sent (HTTP/2 has neither).
         """
         assert isinstance(start_line, ResponseStartLine)
+        if self.closed:
+            # Reset by the client (or the connection went): the handler may
+            # still finish its response; it goes nowhere.
+            self._started = True
+            return _failed_future()
         if self._started:
             raise HTTPOutputError("write_headers() called twice")
-        if self.closed:
-            return _failed_future()
         code = start_line.code
         self._started = True
         self._headers = response_header_list(code, headers)
@@ -427,10 +430,10 @@ class _ServerStream(HTTPConnection):
         ``Content-Length``, or before `write_headers` (HTTP/2 has no raw
         HTTP/1 responses).
         """
-        if not self._started:
-            raise HTTPOutputError("write() called before write_headers() on HTTP/2")
         if self.closed:
             return _failed_future()
+        if not self._started:
+            raise HTTPOutputError("write() called before write_headers() on HTTP/2")
         if self._no_body:
             return _done_future()
         self._written += len(chunk)
@@ -448,14 +451,16 @@ class _ServerStream(HTTPConnection):
         Raises `~tornado.httputil.HTTPOutputError` when fewer bytes than the
         ``Content-Length`` were written.
         """
+        if self.closed:
+            self._finished = True
+            self._close_callback = None
+            return
         if not self._started:
             raise HTTPOutputError("finish() called before write_headers()")
         if self._finished:
             return
         self._finished = True
         self._close_callback = None
-        if self.closed:
-            return
         if self._expected is not None and self._written < self._expected:
             self.conn._reset_stream(self, INTERNAL_ERROR)
             raise HTTPOutputError(
