@@ -447,3 +447,97 @@ async def test_cookies_both_ways(serve: Serve) -> None:
     )
     head = out.decode().lower()
     assert "set-cookie: a=1" in head and "set-cookie: b=2" in head
+
+
+# -- more of the stack, unchanged over HTTP/2 --------------------------------------
+
+
+def _load_demo(name: str) -> Any:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "demos" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"http2_demo_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.asyncio
+async def test_hello_demo_over_http2(serve: Serve) -> None:
+    served = await serve(_load_demo("hello").make_app(), tls=True)
+    body, version = await curl(served, "/plain")
+    assert (body, version) == (b"Hello, world", "2")
+    page, _ = await curl(served, "/?name=h2")
+    assert b"h2" in page and b"<html" in page.lower()
+
+
+@pytest.mark.asyncio
+async def test_chat_demo_over_http2(serve: Serve, client_context: ssl.SSLContext) -> None:
+    import httpx
+
+    served = await serve(_load_demo("chat").make_app(), tls=True)
+    async with httpx.AsyncClient(http2=True, verify=client_context, base_url=served.url) as client:
+        page = await client.get("/")
+        assert page.http_version == "HTTP/2" and page.status_code == 200
+        xsrf = client.cookies["_xsrf"]
+        # A long poll and a new message on the same connection, at once.
+        updates = asyncio.ensure_future(client.post("/a/message/updates", data={"_xsrf": xsrf}))
+        posted = await client.post("/a/message/new", data={"body": "over h2", "_xsrf": xsrf})
+        assert posted.status_code == 200
+        polled = await updates
+        assert [m["body"] for m in polled.json()["messages"]] == ["over h2"]
+    assert served.server.accepted == 1
+
+
+@pytest.mark.asyncio
+async def test_wsgi_container_and_fallback_handler(serve: Serve) -> None:
+    from tornado.web import FallbackHandler
+    from tornado.wsgi import WSGIContainer
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = f"wsgi {environ['SERVER_PROTOCOL']} {environ['REQUEST_METHOD']}".encode()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Connection", "close")])
+        return [body]
+
+    container = WSGIContainer(wsgi_app)
+    served = await serve(container)
+    body, version = await curl(served, "/")
+    assert (body, version) == (b"wsgi HTTP/2.0 GET", "2")
+    app = Application([("/native", Hello), (r"/.*", FallbackHandler, {"fallback": container})])
+    served = await serve(app)
+    assert (await curl(served, "/native"))[0] == b"Hello, world"
+    assert (await curl(served, "/other", "-d", "x=1"))[0] == b"wsgi HTTP/2.0 POST"
+
+
+@pytest.mark.asyncio
+async def test_xheaders_per_stream(serve: Serve) -> None:
+    import httpx
+
+    served = await serve(make_app(), xheaders=True)
+    async with httpx.AsyncClient(http1=False, http2=True, base_url=served.url) as client:
+        proxied, direct = await asyncio.gather(
+            client.get("/info", headers={"X-Real-Ip": "10.1.2.3", "X-Scheme": "https"}),
+            client.get("/info"),
+        )
+        after = await client.get("/info")
+    # Concurrent streams of one connection do not see each other's headers.
+    assert (proxied.json()["remote_ip"], proxied.json()["protocol"]) == ("10.1.2.3", "https")
+    assert (direct.json()["remote_ip"], direct.json()["protocol"]) == ("127.0.0.1", "http")
+    assert after.json()["remote_ip"] == "127.0.0.1"
+    assert len({proxied.json()["connection"], direct.json()["connection"]}) == 1
+
+
+@pytest.mark.asyncio
+async def test_decompress_request(serve: Serve, tmp_path: Path) -> None:
+    import gzip
+
+    served = await serve(make_app(), decompress_request=True)
+    payload = os.urandom(200_000)
+    path = tmp_path / "payload.gz"
+    path.write_bytes(gzip.compress(payload))
+    body, _ = await curl(
+        served, "/echo", "--data-binary", f"@{path}",
+        "-H", "Content-Encoding: gzip", "-H", "Content-Type: application/octet-stream",
+    )  # fmt: skip
+    assert json.loads(body) == {"size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}

@@ -59,6 +59,9 @@ class Exchange(HTTPMessageDelegate):
         if path.startswith("/stream"):
             self.app.tasks.add(asyncio.get_running_loop().create_task(self.stream_response()))
             return
+        if path.startswith("/late"):
+            self.app.tasks.add(asyncio.get_running_loop().create_task(self.late_response()))
+            return
         if path.startswith("/wait"):
             self.app.tasks.add(asyncio.get_running_loop().create_task(self.wait_response()))
             return
@@ -113,6 +116,14 @@ class Exchange(HTTPMessageDelegate):
         self.app.waiting.set()
         await self.app.release.wait()
         await self.connection.write(b"released")
+        self.connection.finish()
+
+    async def late_response(self) -> None:
+        """``/late``: the whole response only once the app is released."""
+        self.app.waiting.set()
+        await self.app.release.wait()
+        self.connection.write_headers(ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders())
+        self.connection.write(b"late")
         self.connection.finish()
 
     def on_connection_close(self) -> None:

@@ -265,3 +265,23 @@ async def test_close_all_connections_is_graceful(serve: Serve) -> None:
     assert peer.body_of(1) == b"released"
     await peer.close()
     await closing
+
+
+@pytest.mark.asyncio
+async def test_response_written_after_the_client_reset_goes_nowhere(serve: Serve) -> None:
+    # A client that gives up (a browser reload) must not make the handler's
+    # later write_headers/write/finish raise.
+    app = DelegateApp()
+    served = await serve(app)
+    peer = await RawPeer.connect(served.port)
+    await peer.send([peer.headers_frame(1, peer.request_headers("/late"))])
+    await app.waiting.wait()
+    await peer.send([peer.rst(1, CANCEL), peer.ping()])
+    while not any(isinstance(f, PingFrame) for f in peer.received):
+        assert await peer.read_frame() is not None
+    assert app.closed == 1
+    app.release.set()
+    await asyncio.gather(*app.tasks)  # raises if the late response raised
+    assert peer.body_of(1) == b""
+    await peer.close()
+    await assert_still_serving(served)

@@ -398,10 +398,13 @@ class _ServerStream(HTTPConnection):
         start line's version and reason are not sent (HTTP/2 has neither).
         """
         assert isinstance(start_line, ResponseStartLine)
+        if self.closed:
+            # Reset by the client (or the connection went): the handler may
+            # still finish its response; it goes nowhere.
+            self._started = True
+            return _failed_future()
         if self._started:
             raise HTTPOutputError("write_headers() called twice")
-        if self.closed:
-            return _failed_future()
         code = start_line.code
         self._started = True
         self._headers = response_header_list(code, headers)
@@ -427,10 +430,10 @@ class _ServerStream(HTTPConnection):
         ``Content-Length``, or before `write_headers` (HTTP/2 has no raw
         HTTP/1 responses).
         """
-        if not self._started:
-            raise HTTPOutputError("write() called before write_headers() on HTTP/2")
         if self.closed:
             return _failed_future()
+        if not self._started:
+            raise HTTPOutputError("write() called before write_headers() on HTTP/2")
         if self._no_body:
             return _done_future()
         self._written += len(chunk)
@@ -448,14 +451,16 @@ class _ServerStream(HTTPConnection):
         Raises `~tornado.httputil.HTTPOutputError` when fewer bytes than the
         ``Content-Length`` were written.
         """
+        if self.closed:
+            self._finished = True
+            self._close_callback = None
+            return
         if not self._started:
             raise HTTPOutputError("finish() called before write_headers()")
         if self._finished:
             return
         self._finished = True
         self._close_callback = None
-        if self.closed:
-            return
         if self._expected is not None and self._written < self._expected:
             self.conn._reset_stream(self, INTERNAL_ERROR)
             raise HTTPOutputError(
@@ -735,6 +740,12 @@ class _ServerConnection:
             header_encoding=None,
             validate_inbound_headers=True,
             normalize_inbound_headers=True,
+            # Our response fields are built by response_header_list (lower
+            # case, no connection-specific names) from HTTPHeaders, which
+            # already refuses CR/LF/NUL in values: h2's second pass over
+            # them would cost a third of the time of a small response.
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
         )
         self.h2 = h2.connection.H2Connection(config=config)
         # Initial values are in force at once (no wait for the peer's ACK):
