@@ -138,3 +138,24 @@ async def test_h2load_short_run_has_no_failures(serve: Serve, tls: bool) -> None
     assert match.groups() == ("2000", "2000", "2000", "2000", "0", "0"), report
     assert "h2" in report.lower()
     assert app.finished == 2000
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("enabled", [True, False], ids=["h2c-upgrade", "no-upgrade"])
+async def test_curl_upgrade_h2c(serve: Serve, enabled: bool) -> None:
+    # curl --http2 on an http:// URL asks for "Upgrade: h2c".
+    served = await serve(DelegateApp(), h2c_upgrade=enabled)
+    argv = ["curl", "-sS", "--http2", "-w", "\n%{http_version}"]
+    code, out, err = await run_peer(*argv, served.url + "/info")
+    assert code == 0, err
+    body, _, version = out.rpartition(b"\n")
+    info = json.loads(body)
+    if enabled:
+        assert (version, info["version"]) == (b"2", "HTTP/2.0")
+    else:
+        assert (version, info["version"]) == (b"1.1", "HTTP/1.1")
+    # A request with a body is not upgraded; it is answered over HTTP/1.1.
+    code, out, err = await run_peer(*argv, "-d", "abc", served.url + "/echo")
+    assert code == 0, err
+    body, _, version = out.rpartition(b"\n")
+    assert version == b"1.1" and json.loads(body)["size"] == 3
