@@ -41,10 +41,18 @@ class CountingServer(HTTP2Server):
     """An HTTP2Server that counts the TCP connections it accepted."""
 
     accepted = 0
+    closed_h2: asyncio.Event | None = None
 
     def handle_stream(self, stream: IOStream, address: Any) -> None:
         self.accepted += 1
         super().handle_stream(stream, address)
+
+    def _h2_connection_closed(self, connection: Any) -> None:
+        # Lets a test wait for the server to be done with a connection.
+        super()._h2_connection_closed(connection)
+        if self.closed_h2 is None:
+            self.closed_h2 = asyncio.Event()
+        self.closed_h2.set()
 
 
 @dataclass

@@ -36,6 +36,7 @@ class RawPeer:
         self.encoder = hpack.Encoder()
         self.decoder = hpack.Decoder()
         self.received: list[Frame] = []
+        self.header_blocks: list[tuple[int, list[tuple[str, str]]]] = []
         self._buffer = b""
         self.eof = False
 
@@ -138,6 +139,13 @@ class RawPeer:
                     frame.parse_body(memoryview(self._buffer[9 : 9 + length]))
                     self._buffer = self._buffer[9 + length :]
                     self.received.append(frame)
+                    if isinstance(frame, HeadersFrame):
+                        # Decoded as they arrive: HPACK's table depends on
+                        # the order.  (The server's blocks fit one frame.)
+                        fields = self.decoder.decode(bytes(frame.data))
+                        self.header_blocks.append(
+                            (frame.stream_id, [(str(n), str(v)) for n, v in fields])
+                        )
                     return frame
             try:
                 chunk = await asyncio.wait_for(self.reader.read(65536), READ_DEADLINE)
@@ -159,6 +167,10 @@ class RawPeer:
         """Read everything until the server closes the connection."""
         while await self.read_frame() is not None:
             pass
+
+    def headers_of(self, stream_id: int) -> list[list[tuple[str, str]]]:
+        """Every header block received on ``stream_id``, decoded."""
+        return [fields for sid, fields in self.header_blocks if sid == stream_id]
 
     def body_of(self, stream_id: int) -> bytes:
         """The DATA received so far on ``stream_id``."""

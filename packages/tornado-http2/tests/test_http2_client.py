@@ -251,3 +251,16 @@ async def test_our_client_and_server_stream_both_ways(
     response = await client.fetch(served.url + "/slow", method="PUT", body=payload)
     assert json.loads(response.body)["size"] == len(payload)
     assert isinstance(served, Served)
+
+
+@pytest.mark.asyncio
+async def test_a_connection_the_server_closed_is_replaced(
+    serve: Serve, client: HTTP2AsyncHTTPClient
+) -> None:
+    served = await serve(DelegateApp(), tls=True, idle_connection_timeout=0.2)
+    served.server.closed_h2 = asyncio.Event()
+    assert (await client.fetch(served.url + "/")).body == b"Hello, world"
+    # Idle: the server sends GOAWAY(NO_ERROR) and closes.
+    await served.server.closed_h2.wait()
+    assert (await client.fetch(served.url + "/")).body == b"Hello, world"
+    assert served.server.accepted == 2

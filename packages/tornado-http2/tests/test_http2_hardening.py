@@ -285,3 +285,21 @@ async def test_response_written_after_the_client_reset_goes_nowhere(serve: Serve
     assert peer.body_of(1) == b""
     await peer.close()
     await assert_still_serving(served)
+
+
+@pytest.mark.asyncio
+async def test_expect_100_continue(serve: Serve) -> None:
+    served = await serve(DelegateApp())
+    peer = await RawPeer.connect(served.port)
+    block = peer.request_headers("/echo", "POST", extra=[("expect", "100-continue")])
+    await peer.send([peer.headers_frame(1, block, end_stream=False)])
+    while not any(isinstance(f, HeadersFrame) and f.stream_id == 1 for f in peer.received):
+        assert await peer.read_frame() is not None
+    # The interim answer comes before any body was sent.
+    assert peer.headers_of(1)[0] == [(":status", "100")]
+    await peer.send([peer.data(1, b"abc", end_stream=True)])
+    while not any(f.stream_id == 1 and "END_STREAM" in f.flags for f in peer.received):
+        assert await peer.read_frame() is not None
+    assert (":status", "200") in peer.headers_of(1)[1]
+    assert b'"size": 3' in peer.body_of(1)
+    await peer.close()

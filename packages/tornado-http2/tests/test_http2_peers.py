@@ -138,3 +138,65 @@ async def test_h2load_short_run_has_no_failures(serve: Serve, tls: bool) -> None
     assert match.groups() == ("2000", "2000", "2000", "2000", "0", "0"), report
     assert "h2" in report.lower()
     assert app.finished == 2000
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("enabled", [True, False], ids=["h2c-upgrade", "no-upgrade"])
+async def test_curl_upgrade_h2c(serve: Serve, enabled: bool) -> None:
+    # curl --http2 on an http:// URL asks for "Upgrade: h2c".
+    served = await serve(DelegateApp(), h2c_upgrade=enabled)
+    argv = ["curl", "-sS", "--http2", "-w", "\n%{http_version}"]
+    code, out, err = await run_peer(*argv, served.url + "/info")
+    assert code == 0, err
+    body, _, version = out.rpartition(b"\n")
+    info = json.loads(body)
+    if enabled:
+        assert (version, info["version"]) == (b"2", "HTTP/2.0")
+    else:
+        assert (version, info["version"]) == (b"1.1", "HTTP/1.1")
+    # A request with a body is not upgraded; it is answered over HTTP/1.1.
+    code, out, err = await run_peer(*argv, "-d", "abc", served.url + "/echo")
+    assert code == 0, err
+    body, _, version = out.rpartition(b"\n")
+    assert version == b"1.1" and json.loads(body)["size"] == 3
+
+
+UVLOOP_SERVER = """
+import asyncio, sys, uvloop
+from tornado.http2 import HTTP2Server
+from tornado.netutil import bind_sockets
+sys.path.insert(0, sys.argv[1])
+from h2apps import DelegateApp
+
+async def main():
+    sockets = bind_sockets(0, "127.0.0.1")
+    HTTP2Server(DelegateApp()).add_sockets(sockets)
+    print(sockets[0].getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+
+uvloop.run(main())
+"""
+
+
+@pytest.mark.asyncio
+async def test_under_uvloop(tmp_path: Path) -> None:
+    # The cleartext sniffer watches the socket with IOLoop.add_handler,
+    # which must work on uvloop's loop as on asyncio's.
+    pytest.importorskip("uvloop")
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", UVLOOP_SERVER, here, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(await asyncio.wait_for(proc.stdout.readline(), 30))
+        url = f"http://127.0.0.1:{port}/info"
+        for flag, version in (("--http2-prior-knowledge", "HTTP/2.0"), ("--http1.1", "HTTP/1.1")):
+            code, out, err = await run_peer("curl", "-sS", flag, url)
+            assert code == 0, err
+            assert json.loads(out)["version"] == version
+    finally:
+        proc.terminate()
+        await proc.wait()

@@ -720,6 +720,7 @@ class _ServerConnection:
         address: Any,
         params: _ServerParams,
         refuse_with: int | None = None,
+        upgrade: tuple[RequestStartLine, HTTPHeaders] | None = None,
     ) -> None:
         self.server = server
         self.stream = stream
@@ -770,6 +771,7 @@ class _ServerConnection:
         self._resets = Budget(_RESET_BURST, _RESET_PER_SECOND)
         self._control = Budget(_CONTROL_BURST, _CONTROL_PER_SECOND)
         self._refuse_with = refuse_with
+        self._upgrade = upgrade
         # Graceful shutdown: streams above this id are refused.
         self._draining_after: int | None = None
         self._drained: asyncio.Future[None] | None = None
@@ -785,7 +787,12 @@ class _ServerConnection:
     async def _serve(self) -> None:
         h2conn = self.h2
         try:
-            h2conn.initiate_connection()
+            if self._upgrade is not None:
+                # Carried here by the upgrade watcher; not for the application.
+                settings = self._upgrade[1].pop("HTTP2-Settings", "")
+                h2conn.initiate_upgrade_connection(settings.encode("ascii"))
+            else:
+                h2conn.initiate_connection()
             if self.params.initial_window_size != 65535:
                 # Not an initial value: the peer may send by the default
                 # window until it has seen (and ACKed) this one.
@@ -798,6 +805,15 @@ class _ServerConnection:
             if self._refuse_with is not None:
                 # E.g. TLS below 1.2 negotiated h2 (RFC 9113 9.2).
                 self._abort(self._refuse_with, "h2 negotiated below TLS 1.2")
+            elif self._upgrade is not None:
+                # RFC 7540 3.2: the HTTP/1.1 request that asked for h2c is
+                # stream 1, half closed; its answer goes out over HTTP/2.
+                start_line, headers = self._upgrade
+                self._upgrade = None
+                self._dispatch(1, start_line.method, start_line.path, headers)
+                if 1 in self.streams:
+                    self.streams[1]._on_end()
+                self._flush()
             else:
                 self._flush()
                 self._arm_idle_timer()
@@ -924,6 +940,12 @@ class _ServerConnection:
             headers.add("Cookie", "; ".join(cookies))
         if authority is not None and "Host" not in headers:
             headers.add("Host", authority)
+        self._dispatch(sid, method, path, headers)
+
+    def _dispatch(
+        self, sid: int, method: str | None, path: str | None, headers: HTTPHeaders
+    ) -> None:
+        """Make the stream and hand the request to the application."""
         stream = _ServerStream(self, sid, method or "")
         self.streams[sid] = stream
         if self._idle_timer is not None:

@@ -44,6 +44,13 @@ from tornado._http2_client import HTTP2AsyncHTTPClient
 from tornado._http2_common import INADEQUATE_SECURITY, PREFACE
 from tornado._http2_server import _ServerConnection, _ServerParams, _spawn
 from tornado.httpserver import HTTPServer
+from tornado.httputil import (
+    HTTPConnection,
+    HTTPHeaders,
+    HTTPMessageDelegate,
+    RequestStartLine,
+    ResponseStartLine,
+)
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 from tornado.netutil import ssl_options_to_context
@@ -82,6 +89,10 @@ class HTTP2Server(HTTPServer):
     ``shutdown_timeout``
         Seconds `close_all_connections` lets HTTP/2 streams in progress
         finish after its GOAWAY, default 30.
+    ``h2c_upgrade``
+        Also accept ``Upgrade: h2c`` on cleartext HTTP/1.1 requests without
+        a body (RFC 7540 section 3.2; RFC 9113 deprecates it), default off
+        so that HTTP/1 requests pay nothing for it.
 
     ``max_header_size`` becomes SETTINGS_MAX_HEADER_LIST_SIZE (default
     64 KiB), checked on the decoded header list.  With ``ssl_options``
@@ -99,6 +110,7 @@ class HTTP2Server(HTTPServer):
         connection_window_size: int = 1024 * 1024,
         flow_control_timeout: float = 60.0,
         shutdown_timeout: float = 30.0,
+        h2c_upgrade: bool = False,
         **kwargs: Any,
     ) -> None:
         """Set the server up; see the class docstring for the options."""
@@ -127,6 +139,7 @@ class HTTP2Server(HTTPServer):
             flow_control_timeout=flow_control_timeout,
         )
         self._shutdown_timeout = shutdown_timeout
+        self._h2c_upgrade = h2c_upgrade
         self._h2_connections: set[_ServerConnection] = set()
 
     def handle_stream(self, stream: IOStream, address: Any) -> None:
@@ -150,8 +163,24 @@ class HTTP2Server(HTTPServer):
         else:
             super().handle_stream(stream, address)
 
-    def _serve_h2(self, stream: IOStream, address: Any, refuse_with: int | None = None) -> None:
-        connection = _ServerConnection(self, stream, address, self._h2_params, refuse_with)
+    def start_request(
+        self, server_conn: object, request_conn: HTTPConnection
+    ) -> HTTPMessageDelegate:
+        """The delegate for an HTTP/1 request (HTTP/2 streams do not come
+        here); with ``h2c_upgrade`` it watches for ``Upgrade: h2c``."""
+        delegate = super().start_request(server_conn, request_conn)
+        if self._h2c_upgrade:
+            return _UpgradeWatcher(self, delegate, request_conn)
+        return delegate
+
+    def _serve_h2(
+        self,
+        stream: IOStream,
+        address: Any,
+        refuse_with: int | None = None,
+        upgrade: tuple[RequestStartLine, HTTPHeaders] | None = None,
+    ) -> None:
+        connection = _ServerConnection(self, stream, address, self._h2_params, refuse_with, upgrade)
         self._h2_connections.add(connection)
         connection.start()
 
@@ -253,3 +282,93 @@ class _PrefaceSniffer:
             self._stop()
             return
         self.io_loop.add_handler(self.fd, self._readable, IOLoop.READ)
+
+
+#: Request fields that belong to the HTTP/1.1 hop of an h2c upgrade.
+_UPGRADE_HOP_FIELDS = (
+    "Connection", "Upgrade", "HTTP2-Settings", "Keep-Alive", "Proxy-Connection",
+    "Transfer-Encoding", "TE",
+)  # fmt: skip
+
+
+class _UpgradeWatcher(HTTPMessageDelegate):
+    """Wraps an HTTP/1 request's delegate: a bodiless cleartext request
+    with ``Upgrade: h2c`` and ``HTTP2-Settings`` is answered 101 and the
+    connection continues as HTTP/2 (the request becomes stream 1); any
+    other request passes through untouched."""
+
+    def __init__(
+        self, server: HTTP2Server, delegate: HTTPMessageDelegate, connection: HTTPConnection
+    ) -> None:
+        self.server = server
+        self.delegate = delegate
+        self.connection = connection
+        self.upgraded = False
+        self.request: tuple[RequestStartLine, HTTPHeaders] = (
+            RequestStartLine("", "", ""),
+            HTTPHeaders(),
+        )
+
+    def headers_received(
+        self, start_line: RequestStartLine | ResponseStartLine, headers: HTTPHeaders
+    ) -> Any:
+        if isinstance(start_line, RequestStartLine) and self._wants_h2c(start_line, headers):
+            # Switched in finish(), once the HTTP/1 machine is done with the
+            # (empty) body, as a WebSocket handshake does.
+            self.upgraded = True
+            self.request = (start_line, headers)
+            return None
+        return self.delegate.headers_received(start_line, headers)
+
+    def _wants_h2c(self, start_line: RequestStartLine, headers: HTTPHeaders) -> bool:
+        if start_line.version != "HTTP/1.1" or "HTTP2-Settings" not in headers:
+            return False
+        if "h2c" not in (t.strip().lower() for t in headers.get("Upgrade", "").split(",")):
+            return False
+        if isinstance(getattr(self.connection, "stream", None), SSLIOStream):
+            return False  # h2c is for cleartext; TLS negotiates by ALPN
+        # A request with a body would have to be read whole first: not offered.
+        return "Transfer-Encoding" not in headers and headers.get("Content-Length", "0") == "0"
+
+    def _upgrade(self, start_line: RequestStartLine, headers: HTTPHeaders) -> None:
+        connection = self.connection
+        connection.write_headers(
+            ResponseStartLine("HTTP/1.1", 101, "Switching Protocols"),
+            HTTPHeaders({"Connection": "Upgrade", "Upgrade": "h2c"}),
+        )
+        connection.finish()
+        stream: IOStream = connection.detach()  # type: ignore[attr-defined]
+        settings = headers.get("HTTP2-Settings", "")
+        request_headers = HTTPHeaders(headers)
+        for name in _UPGRADE_HOP_FIELDS:
+            request_headers.pop(name, None)
+        # The h2 connection reads the settings back from this header.
+        request_headers["HTTP2-Settings"] = settings
+        try:
+            address = stream.socket.getpeername()
+        except OSError:
+            stream.close()
+            return
+        self.server._serve_h2(
+            stream,
+            address,
+            upgrade=(
+                RequestStartLine(start_line.method, start_line.path, "HTTP/2.0"),
+                request_headers,
+            ),
+        )
+
+    def data_received(self, chunk: bytes) -> Any:
+        if not self.upgraded:
+            return self.delegate.data_received(chunk)
+        return None
+
+    def finish(self) -> None:
+        if self.upgraded:
+            self._upgrade(*self.request)
+        else:
+            self.delegate.finish()
+
+    def on_connection_close(self) -> None:
+        if not self.upgraded:
+            self.delegate.on_connection_close()
