@@ -117,3 +117,42 @@ async def test_several_websockets_all_go_away(
     for client in clients:
         assert await client.read_message() is None
         assert client.close_code == 1001
+
+
+class SlowUpgrade(Echo):
+    """Holds the upgrade request in ``prepare`` until the test lets it go."""
+
+    reached: asyncio.Event
+    release: asyncio.Event
+
+    async def prepare(self) -> None:
+        self.reached.set()
+        await self.release.wait()
+
+
+@pytest.mark.asyncio
+async def test_upgrade_in_flight_is_accepted_then_goes_away() -> None:
+    SlowUpgrade.closed_handlers = []
+    SlowUpgrade.one_closed = asyncio.Event()
+    SlowUpgrade.reached = asyncio.Event()
+    SlowUpgrade.release = asyncio.Event()
+    http_server = HTTPServer(Application([("/slow", SlowUpgrade)]))
+    http_server.listen(0, "127.0.0.1")
+    port: int = next(iter(http_server._sockets.values())).getsockname()[1]
+    try:
+        connecting = asyncio.ensure_future(websocket_connect(f"ws://127.0.0.1:{port}/slow"))
+        await SlowUpgrade.reached.wait()
+        drain = asyncio.ensure_future(http_server.drain(None))
+        # One turn of the loop: the drain's synchronous part runs.
+        await asyncio.sleep(0)
+        assert await refused(port)
+        SlowUpgrade.release.set()
+        # The handshake completes (its 101 keeps Connection: Upgrade) ...
+        client = await connecting
+        # ... and the new WebSocket is told at once that the server goes away.
+        assert await client.read_message() is None
+        assert client.close_code == 1001
+        assert await drain == DrainResult(finished=1, cut=0)
+    finally:
+        http_server.stop()
+        await http_server.close_all_connections()
