@@ -180,7 +180,7 @@ async def test_long_poll_is_cut_at_the_deadline(serve: Any, connect: Any) -> Non
 
 
 @pytest.mark.asyncio
-async def test_a_second_drain_at_once_is_refused(serve: Any, connect: Any) -> None:
+async def test_a_server_drains_once(serve: Any, connect: Any) -> None:
     app = HeldRequests()
     server, port = await serve(app)
     client = await connect(port)
@@ -191,3 +191,5 @@ async def test_a_second_drain_at_once_is_refused(serve: Any, connect: Any) -> No
         await server.drain(None)
     answer(app.held[0], b"x")
     assert await drain == DrainResult(finished=1, cut=0)
+    with pytest.raises(RuntimeError):
+        await server.drain(None)

@@ -177,8 +177,9 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
         Most bytes the stream buffers (default 100 MiB).
 
     Start it with ``listen`` (or ``bind``/``start``, or ``add_sockets``)
-    as any `~tornado.tcpserver.TCPServer`; `close_all_connections` helps
-    shutting down.
+    as any `~tornado.tcpserver.TCPServer`.  To shut down, `drain` lets the
+    work under way finish (within a deadline); `close_all_connections`
+    closes everything at once.
 
     .. versionchanged:: 4.0
        Added ``decompress_request``, ``chunk_size``, ``max_header_size``,
@@ -275,12 +276,12 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
           long-polls, WebSockets whose peer did not answer) is closed.
 
         Returns a `DrainResult`: how many requests and WebSockets finished
-        before the deadline, and how many were cut.  Raises `RuntimeError`
-        if a drain is already under way.  See the package README for the
-        SIGTERM recipe.
+        before the deadline, and how many were cut.  A server drains once:
+        a second call raises `RuntimeError`.  See the package README for
+        the SIGTERM recipe.
         """
         if self._drain_state is not None:
-            raise RuntimeError("HTTPServer.drain() is already under way")
+            raise RuntimeError("HTTPServer.drain() may be called only once")
         state = self._drain_state = _DrainState()
         self.stop()
         for connection in list(self._connections):
