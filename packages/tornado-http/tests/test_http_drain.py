@@ -5,6 +5,7 @@ way finished with ``Connection: close``, long-polls cut at the deadline."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
 import pytest
@@ -193,3 +194,24 @@ async def test_a_server_drains_once(serve: Any, connect: Any) -> None:
     assert await drain == DrainResult(finished=1, cut=0)
     with pytest.raises(RuntimeError):
         await server.drain(None)
+
+
+@pytest.mark.asyncio
+async def test_drain_over_tls(
+    serve: Any, connect: Any, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    app = HeldRequests()
+    server, port = await serve(app, ssl_options=server_context)
+    idle = await connect(port, ssl=client_context)
+    await idle.send(b"GET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert (await idle.read_response()).body == b"fast"
+    slow = await connect(port, ssl=client_context)
+    await slow.send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+    await app.wait_for(1)
+    drain = await start_drain(server, None)
+    assert await idle.closed_by_peer()
+    answer(app.held[0], b"secret")
+    response = await slow.read_response()
+    assert response.body == b"secret"
+    assert response.headers["connection"] == "close"
+    assert await drain == DrainResult(finished=1, cut=0)
