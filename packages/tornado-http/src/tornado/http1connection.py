@@ -984,6 +984,12 @@ class HTTP1ServerConnection:
         self._paused = True
         self._processing = False
         self._ended = False
+        # Set by HTTPServer.drain: no request after the one under way.
+        self._draining = False
+        # Set when the stream was handed over (a WebSocket upgrade): the
+        # connection ended without being finished or cut.
+        self._handed_over = False
+        self._drained_idle = False
 
     async def close(self) -> None:
         """Close the connection and wait until its request loop has ended."""
@@ -1011,6 +1017,42 @@ class HTTP1ServerConnection:
         stream.set_close_callback(self._on_stream_close)
         self._wait_for_head()
         self._resume()
+
+    def _drain(self) -> bool:
+        """Serve no request after the one under way (HTTPServer.drain).
+
+        An idle connection (no exchange, no bytes of a next head at hand)
+        is closed at once and True returned.  Otherwise the exchange's
+        response says ``Connection: close`` (if its head is not out yet) and
+        the connection closes once it is sent.
+        """
+        self._draining = True
+        if self._ended:
+            return False
+        conn = self._conn
+        if conn is None:
+            machine = self._machine
+            if machine is None or not machine.buffered:
+                # (The close is reported later: say now it was idle.)
+                self._drained_idle = True
+                self.stream.close()
+                return True
+            # A head is arriving: it is served, with Connection: close.
+            return False
+        self._mark_last(conn)
+        if conn._request_finished:
+            # The response is out already; the next request is not served.
+            self.stream.close()
+        return False
+
+    @staticmethod
+    def _mark_last(conn: HTTP1Connection) -> None:
+        # The response says Connection: close -- unless the request asks
+        # for an upgrade (a WebSocket's 101 must keep its headers and its
+        # stream); _next_request closes such a connection all the same.
+        headers = conn._request_headers
+        if headers is None or "Upgrade" not in headers:
+            conn._disconnect_on_finish = True
 
     # -- taking bytes ------------------------------------------------------
 
@@ -1117,6 +1159,8 @@ class HTTP1ServerConnection:
         conn._request_headers = event.headers
         conn._request_keep_alive = event.keep_alive
         conn._disconnect_on_finish = conn.no_keep_alive or not event.keep_alive
+        if self._draining:
+            self._mark_last(conn)
         conn._expects_continue = event.expects_continue
         self._conn = conn
         delegate: HTTPMessageDelegate = self._delegate.start_request(self, conn)
@@ -1216,6 +1260,7 @@ class HTTP1ServerConnection:
         over: from now on the stream is the new owner's."""
         self._pause()
         self.stream.set_close_callback(None)
+        self._handed_over = True
         self._end()
 
     def _response_finished(self, conn: HTTP1Connection) -> None:
@@ -1240,6 +1285,10 @@ class HTTP1ServerConnection:
         self._conn = None
         self._request_delegate = None
         if self.stream.closed():
+            return
+        if self._draining:
+            # The server is draining: this connection's last response is out.
+            self.stream.close()
             return
         self._wait_for_head()
         machine = self._machine

@@ -28,10 +28,11 @@ scheme from ``X-Real-Ip``/``X-Forwarded-For`` and
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from tornado.http1connection import HTTP1ConnectionParameters, HTTP1ServerConnection
 from tornado.httputil import (
@@ -44,14 +45,85 @@ from tornado.httputil import (
     ResponseStartLine,
 )
 from tornado.iostream import IOStream, SSLIOStream
+from tornado.log import app_log
 from tornado.netutil import is_valid_ip
 from tornado.tcpserver import TCPServer
 from tornado.util import Configurable
 
-__all__ = ["HTTPServer"]
+__all__ = ["DrainResult", "HTTPServer"]
 
 #: The request class under its pre-4.0 name, for older code.
 HTTPRequest = HTTPServerRequest
+
+
+class DrainResult(NamedTuple):
+    """What `HTTPServer.drain` did with the work it found under way.
+
+    ``finished``: requests (their connections) and WebSockets that ended
+    before the deadline.  ``cut``: those still open at the deadline, which
+    were closed.  Idle keep-alive connections, closed at once, count in
+    neither.
+    """
+
+    finished: int
+    cut: int
+
+
+class _Detached:
+    """A connection this server served whose stream was handed over (a
+    WebSocket): what `HTTPServer.drain` tells to go away, and closes at the
+    deadline."""
+
+    __slots__ = ("going_away", "server", "stream")
+
+    def __init__(self, server: HTTPServer, stream: IOStream, going_away: Callable[[], None]):
+        self.server = server
+        self.stream = stream
+        self.going_away = going_away
+
+    def unregister(self) -> None:
+        self.server._forget_detached(self)
+
+
+def _register_detached(request_conn: object, going_away: Callable[[], None]) -> Callable[[], None]:
+    """Tell the `HTTPServer` serving ``request_conn`` (an `HTTP1Connection`)
+    about a stream about to be detached from it, so that `HTTPServer.drain`
+    reaches it: ``going_away()`` is called when a drain starts (a WebSocket
+    sends its close frame, code 1001), and the stream is closed at the
+    drain's deadline.  Call it before ``detach()``.
+
+    Returns the function to call once the stream has closed.  A connection
+    not served by an `HTTPServer` (HTTP/2, a test double) gets a function
+    that does nothing.  A documented internal, used by tornado-websocket.
+    """
+    server_conn = getattr(request_conn, "_server", None)
+    server = getattr(server_conn, "_delegate", None)
+    stream = getattr(request_conn, "stream", None)
+    if not isinstance(server, HTTPServer) or not isinstance(stream, IOStream):
+        return _nothing
+    entry = _Detached(server, stream, going_away)
+    server._detached.add(entry)
+    if server._drain_state is not None:
+        # Accepted while draining (an upgrade that was in flight): it goes
+        # away as soon as it is open.
+        asyncio.get_running_loop().call_soon(server._tell_going_away, entry)
+    return entry.unregister
+
+
+def _nothing() -> None:
+    pass
+
+
+class _DrainState:
+    """The counters of one drain."""
+
+    __slots__ = ("cutting", "done", "finished")
+
+    def __init__(self) -> None:
+        self.finished = 0
+        self.cutting = False
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
 
 #: The header timeout used when ``idle_connection_timeout`` is not given:
 #: an idle keep-alive connection is closed after an hour, as in Tornado.
@@ -105,8 +177,9 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
         Most bytes the stream buffers (default 100 MiB).
 
     Start it with ``listen`` (or ``bind``/``start``, or ``add_sockets``)
-    as any `~tornado.tcpserver.TCPServer`; `close_all_connections` helps
-    shutting down.
+    as any `~tornado.tcpserver.TCPServer`.  To shut down, `drain` lets the
+    work under way finish (within a deadline); `close_all_connections`
+    closes everything at once.
 
     .. versionchanged:: 4.0
        Added ``decompress_request``, ``chunk_size``, ``max_header_size``,
@@ -156,6 +229,9 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
             read_chunk_size=chunk_size,
         )
         self._connections: set[HTTP1ServerConnection] = set()
+        # Streams handed over to WebSockets (see _register_detached).
+        self._detached: set[_Detached] = set()
+        self._drain_state: _DrainState | None = None
         self.trusted_downstream = frozenset(trusted_downstream or ())
         # Decided once: plain callables get the adapter that buffers the body.
         self._delegate_is_application = isinstance(request_callback, HTTPServerConnectionDelegate)
@@ -185,6 +261,75 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
             await connection.close()
             self._connections.discard(connection)
 
+    async def drain(self, timeout: float | None) -> DrainResult:
+        """Shut down gracefully, in at most ``timeout`` seconds (None: no limit).
+
+        - New connections are refused at once: the listening sockets are
+          closed (`~tornado.tcpserver.TCPServer.stop`).
+        - Idle keep-alive connections are closed at once.
+        - Requests under way run to their end; their responses say
+          ``Connection: close`` (unless their head was out already) and the
+          connection closes after them.  No further request is served.
+        - WebSockets accepted through this server are sent a close frame
+          with code 1001 (going away).
+        - At the deadline whatever is still open (slow responses,
+          long-polls, WebSockets whose peer did not answer) is closed.
+
+        Returns a `DrainResult`: how many requests and WebSockets finished
+        before the deadline, and how many were cut.  A server drains once:
+        a second call raises `RuntimeError`.  See the package README for
+        the SIGTERM recipe.
+        """
+        if self._drain_state is not None:
+            raise RuntimeError("HTTPServer.drain() may be called only once")
+        state = self._drain_state = _DrainState()
+        self.stop()
+        for connection in list(self._connections):
+            connection._drain()
+        for entry in list(self._detached):
+            self._tell_going_away(entry)
+        self._check_drained()
+        if not state.done.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(state.done), timeout)
+            except TimeoutError:
+                pass
+        state.cutting = True
+        cut = len(self._connections) + len(self._detached)
+        for entry in list(self._detached):
+            entry.stream.close()
+        self._detached.clear()
+        await self.close_all_connections()
+        return DrainResult(state.finished, cut)
+
+    def _tell_going_away(self, entry: _Detached) -> None:
+        if entry not in self._detached:
+            return
+        try:
+            entry.going_away()
+        except Exception:
+            app_log.error("Uncaught exception telling a connection to go away", exc_info=True)
+            entry.stream.close()
+
+    def _forget_detached(self, entry: _Detached) -> None:
+        if entry not in self._detached:
+            return
+        self._detached.discard(entry)
+        state = self._drain_state
+        if state is not None and not state.cutting:
+            state.finished += 1
+            self._check_drained()
+
+    def _check_drained(self) -> None:
+        state = self._drain_state
+        if (
+            state is not None
+            and not self._connections
+            and not self._detached
+            and not state.done.done()
+        ):
+            state.done.set_result(None)
+
     def handle_stream(self, stream: IOStream, address: Any) -> None:
         """Serve HTTP on a newly accepted connection."""
         context = _HTTPRequestContext(stream, address, self.protocol, self.trusted_downstream)
@@ -210,7 +355,19 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
 
     def on_close(self, server_conn: object) -> None:
         """Forget a connection that has closed."""
+        if (
+            not isinstance(server_conn, HTTP1ServerConnection)
+            or server_conn not in self._connections
+        ):
+            return
         self._connections.discard(server_conn)
+        state = self._drain_state
+        if state is not None and not state.cutting:
+            # A request that ran to its end while draining (idle
+            # connections and WebSocket upgrades are not requests finished).
+            if not (server_conn._drained_idle or server_conn._handed_over):
+                state.finished += 1
+            self._check_drained()
 
 
 class _CallableAdapter(HTTPMessageDelegate):

@@ -33,7 +33,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from tornado import _websocket_proto as proto
-from tornado import httputil, simple_httpclient, web
+from tornado import httpserver, httputil, simple_httpclient, web
 
 # The permessage-deflate pieces the protocol uses, importable from here
 # (where Tornado has always kept them) for tests and tools that drive them
@@ -242,6 +242,8 @@ class WebSocketProtocol13(WebSocketProtocol):
         self._pong_in_flight = False
         self._next_pong: bytes | None = None
         self._finished = False
+        # Forgets this WebSocket at HTTPServer (set once it is accepted).
+        self._unregister_drain: Callable[[], None] = _no_drain
         # The loop the connection runs on (set when it starts), so that
         # close() also works from code outside it (test teardown).
         self._loop: asyncio.AbstractEventLoop = IOLoop.current().asyncio_loop
@@ -314,6 +316,11 @@ class WebSocketProtocol13(WebSocketProtocol):
         handler.set_header("Connection", "Upgrade")
         handler.set_header("Sec-WebSocket-Accept", self.compute_accept_value(key))
         handler.finish()
+        # Before detach (which ends the HTTP server's hold on the stream):
+        # HTTPServer.drain then closes this WebSocket with 1001.
+        self._unregister_drain = httpserver._register_detached(
+            handler.request.connection, functools.partial(self._going_away, handler)
+        )
         self.stream = handler.detach()
         handler._refuse_http_methods()
         self._start(deflate)
@@ -643,10 +650,16 @@ class WebSocketProtocol13(WebSocketProtocol):
 
     # -- end ---------------------------------------------------------------
 
+    @staticmethod
+    def _going_away(handler: WebSocketHandler) -> None:
+        # The server is draining (HTTPServer.drain).
+        handler.close(proto.CLOSE_GOING_AWAY, "server shutting down")
+
     def _finish(self) -> None:
         if self._finished:
             return
         self._finished = True
+        self._unregister_drain()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -656,6 +669,10 @@ class WebSocketProtocol13(WebSocketProtocol):
             self.handler.on_ws_connection_close(self.close_code, self.close_reason)
         except Exception:
             app_log.error("Uncaught exception closing a WebSocket", exc_info=True)
+
+
+def _no_drain() -> None:
+    pass
 
 
 def _translate_closed(future: Future[None]) -> Future[None]:
