@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import ssl
 import subprocess
 import sys
@@ -665,3 +666,36 @@ def test_guide_nginx_configuration_is_the_tested_one() -> None:
     for line in guide.splitlines():
         if line.strip() and not variable.match(line.strip()):
             assert line.strip() in tested, line
+
+
+# --- Graceful drain on SIGTERM ----------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_sigterm_drains_the_chat_demo(chat_demo: StartDemo, room: Room) -> None:
+    demo = chat_demo("--grace", "1")
+    await room.join(demo.port)
+    poster = await room.connect(demo.port)
+    latest = await room.post(poster, "before the signal")
+    # A long poll that waits (it has the latest message), a WebSocket and an
+    # idle keep-alive connection are open when the signal comes.
+    poll = await room.connect(demo.port)
+    await room.start_poll(poll, cursor=latest["id"])
+    await wait_status(poster, "waiters", 1)
+    ws = await websocket_connect(f"ws://127.0.0.1:{demo.port}/a/message/socket")
+    os.kill(demo.proc.pid, signal.SIGTERM)
+    # The WebSocket (which first gets the room's history) is told the
+    # server is going away ...
+    while await ws.read_message() is not None:
+        pass
+    assert ws.close_code == 1001
+    # ... new connections are refused from then on ...
+    with pytest.raises(ConnectionRefusedError):
+        await Conn.open(demo.port)
+    # ... the idle connection is closed at once, and the waiting poll is cut
+    # at the deadline (--grace 1).
+    assert await poster.reader.read() == b""
+    assert await poll.reader.read() == b""
+    assert await asyncio.to_thread(demo.proc.wait, 20) == 0
+    assert demo.proc.stdout is not None
+    assert re.search(r"drained: 1 finished, 1 cut", demo.proc.stdout.read())

@@ -401,9 +401,16 @@ async def serve(
     xheaders: bool = False,
     cookie_secret: str | None = None,
     parent_pipe: int | None = None,
+    grace: float = 5.0,
 ) -> None:
     """Serve on ``sockets`` until SIGINT or SIGTERM (or, in a forked worker,
-    until the parent process is gone)."""
+    until the parent process is gone).
+
+    The first signal drains (`HTTPServer.drain`): no new connections, idle
+    ones closed, requests under way answered, WebSockets told 1001, and
+    whatever is still open after ``grace`` seconds (waiting long polls) cut.
+    A second signal ends the process at once.
+    """
     app = make_app(redis=redis, cookie_secret=cookie_secret or uuid.uuid4().hex)
     bus = app.settings["bus"]
     # Connected before serving: a process that answers is already subscribed.
@@ -415,16 +422,37 @@ async def serve(
     sys.stdout.flush()
     os.write(sys.stdout.fileno(), (banner + "\n").encode())
     stop = asyncio.Event()
+    drain = False
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        nonlocal drain
+        drain = True
+        # From now on the signals have their default action: a second
+        # SIGTERM (or Ctrl-C) ends the process at once.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     if parent_pipe is not None:
-        # The parent holds the write end: end-of-file means it has exited.
+        # The parent holds the write end: end-of-file means it has exited
+        # (when the whole process group was signalled, the worker drains).
         loop.add_reader(parent_pipe, stop.set)
     stopped = asyncio.ensure_future(stop.wait())
     bus_failed = asyncio.ensure_future(bus.failed())
     await asyncio.wait([stopped, bus_failed], return_when=asyncio.FIRST_COMPLETED)
-    server.stop()
+    if parent_pipe is not None:
+        loop.remove_reader(parent_pipe)
+    if drain:
+        result = await server.drain(grace)
+        os.write(
+            sys.stdout.fileno(),
+            f"pid {os.getpid()} drained: {result.finished} finished, {result.cut} cut\n".encode(),
+        )
+    else:
+        server.stop()
     await server.close_all_connections()
     stopped.cancel()
     bus_failed.cancel()
@@ -470,6 +498,13 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--xheaders", action="store_true", help="trust X-Real-IP/X-Forwarded-* (behind a proxy)"
     )
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT, how long requests under way may take (default 5)",
+    )
     return parser
 
 
@@ -483,6 +518,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "redis": args.redis,
         "xheaders": args.xheaders,
         "cookie_secret": cookie_secret,
+        "grace": args.grace,
     }
     if args.processes == 1:
         sockets = bind_sockets(args.port, args.address, reuse_port=args.reuse_port)
