@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # tools/ (the docs coverage check, the release tooling named in the pages) is
 # importable from the repository root.
 sys.path.insert(0, str(ROOT))
+# Our own extensions (docs/_ext).
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 import tornado  # noqa: E402  (after the path setup above)
 
@@ -25,6 +27,7 @@ version = release = tornado.version
 extensions = [
     "sphinx.ext.autodoc",
     "myst_parser",
+    "instance_members",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
