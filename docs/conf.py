@@ -7,6 +7,7 @@ this checkout.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,3 +53,28 @@ html_theme = "furo"
 html_title = f"Tornado micro-packages {release}"
 html_static_path: list[str] = []
 html_show_sourcelink = False
+
+
+# The changelog page shows the released sections (CHANGELOG.md) and, above
+# them, what the next release will say: towncrier's draft of the fragments in
+# CHANGELOG.d, written here at every build (it is never committed).
+UNRELEASED = ROOT / "build" / "docs" / "unreleased.md"
+
+
+def _write_unreleased() -> None:
+    draft = subprocess.run(
+        [sys.executable, "-m", "towncrier", "build", "--draft", "--version", "next"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # towncrier prints a few progress lines before the draft itself.
+    start = draft.find("## next")
+    text = draft[start:] if start >= 0 else "No unreleased changes.\n"
+    UNRELEASED.parent.mkdir(parents=True, exist_ok=True)
+    if not UNRELEASED.exists() or UNRELEASED.read_text(encoding="utf-8") != text:
+        UNRELEASED.write_text(text, encoding="utf-8")
+
+
+_write_unreleased()
