@@ -60,6 +60,23 @@ def _parser() -> argparse.ArgumentParser:
         help="also run the modules on upstream Tornado (a throwaway uv environment in the "
         "cache) and print how many of upstream's passes pass on ours",
     )
+    p = sub.add_parser(
+        "docs", help="build the documentation site (warnings as errors), check its links"
+    )
+    p.add_argument(
+        "--serve",
+        nargs="?",
+        type=int,
+        const=8000,
+        default=None,
+        metavar="PORT",
+        help="then serve it on 127.0.0.1 (default port 8000)",
+    )
+    p = sub.add_parser(
+        "docs-coverage", help="every public name of the API snapshot is in the site's objects.inv"
+    )
+    p.add_argument("--inventory", default=None, help="objects.inv (default: the last docs build)")
+    p.add_argument("--snapshot", default=None, help="the API snapshot (JSON record or text)")
     p = sub.add_parser("typecheck", help="mypy over the merged tornado namespace")
     p.add_argument("mypy_args", nargs="*")
     return parser
@@ -122,6 +139,19 @@ def main(argv: list[str] | None = None) -> int:
             args.known_failures or harness.KNOWN_FAILURES,
             harness.baseline_or_none(harness.default_cache()) if args.baseline else None,
         )
+    if args.command == "docs":
+        from tools import docs_build
+
+        return docs_build.main(args.serve)
+    if args.command == "docs-coverage":
+        from tools import docs_coverage
+
+        forwarded = []
+        if args.inventory:
+            forwarded += ["--inventory", args.inventory]
+        if args.snapshot:
+            forwarded += ["--snapshot", args.snapshot]
+        return docs_coverage.main(forwarded)
     if args.command == "typecheck":
         from tools import typecheck
 

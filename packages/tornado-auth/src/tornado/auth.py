@@ -3,7 +3,7 @@
 Every class here is a mixin for `tornado.web.RequestHandler`.  A login
 handler uses the redirect methods (`OpenIdMixin.authenticate_redirect`,
 `OAuthMixin.authorize_redirect`, `OAuth2Mixin.authorize_redirect`) to send
-the browser to the provider, and `get_authenticated_user` when the browser
+the browser to the provider, and ``get_authenticated_user`` when the browser
 comes back, to turn what the provider sent into a user dict.  Other handlers
 call the provider's API with the stored tokens (`OAuth2Mixin.oauth2_request`,
 `FacebookGraphMixin.facebook_request`, `TwitterMixin.twitter_request`).

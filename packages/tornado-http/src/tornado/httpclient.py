@@ -521,7 +521,7 @@ class HTTPClientError(Exception):
 
     ``code`` is the HTTP status code, or 599 when there was no response
     (timeouts, closed connections); ``message`` describes it; ``response``
-    is the `HTTPResponse` when there was one.  `fetch` raises it for
+    is the `HTTPResponse` when there was one.  `AsyncHTTPClient.fetch` raises it for
     non-2xx responses (unless ``raise_error=False``).
 
     .. versionchanged:: 5.1

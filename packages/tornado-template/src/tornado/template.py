@@ -44,10 +44,11 @@ Directives
     Render the named parent template instead, with the ``{% block %}``
     regions of this template replacing those of the parent.  Everything
     outside blocks in the child is ignored.
-``{% for x in y %}``, ``{% while cond %}``, ``{% if %}``/``{% elif %}``/
-``{% else %}``, ``{% try %}``/``{% except %}``/``{% else %}``/``{% finally %}``
-    Python's statements; each is closed by ``{% end %}``.  ``{% break %}``
-    and ``{% continue %}`` work inside loops.
+``{% for x in y %}``, ``{% while cond %}``, ``{% if %}``/``{% elif %}``/``{% else %}``
+    Python's loops and conditionals; each is closed by ``{% end %}``.
+    ``{% break %}`` and ``{% continue %}`` work inside loops.
+``{% try %}``/``{% except %}``/``{% else %}``/``{% finally %}``
+    Python's exception handling, also closed by ``{% end %}``.
 ``{% from x import y %}``, ``{% import module %}``
     Python's import statements.
 ``{% include "path" %}``

@@ -1141,7 +1141,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
 
         A pending handshake is failed by the HTTP exchange itself, whose
         response (delivered to `_on_http_response`, perhaps already on its
-        way) carries the error `fetch` would raise: an
+        way) carries the error `~tornado.httpclient.AsyncHTTPClient.fetch` would raise: an
         `~tornado.httpclient.HTTPClientError` of code 599 for a closed
         connection or an invalid response such as a malformed status line.
         """
