@@ -71,6 +71,15 @@ SUITES: dict[str, list[Workload]] = {
         # Ours only: upstream has no tornado.asgi (the script prints nothing there).
         Workload("asgi_servers.py", ("tornado",), needs=("tornado.asgi",)),
     ],
+    "processes": [
+        # One and two forked workers of the deployment guide's recipe, on
+        # ours and on upstream alike.
+        Workload(
+            "processes_scaling.py",
+            ("tornado",),
+            needs=("tornado.process", "tornado.web", "tornado.httpserver"),
+        ),
+    ],
     "import": [
         Workload("import_time.py", ("tornado.template",), needs=("tornado.template",)),
         Workload("import_time.py", ("tornado.web",), needs=("tornado.web",)),

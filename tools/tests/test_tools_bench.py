@@ -418,3 +418,68 @@ def test_import_row_takes_one_sample_per_run_for_each_side() -> None:
     row = results[("import", "")]
     assert [len(row[k].samples) for k in ("pure", "speedups")] == [3, 3]
     assert all(sample > 0 for k in ("pure", "speedups") for sample in row[k].samples)
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # Field 5 of /proc/PID/stat is the process group (after the
+                # parenthesised command name, which may hold spaces).
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == pgid:
+                members.append(int(entry.name))
+    return members
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_processes_suite_serves_with_its_workers(processes: int) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    script = ROOT / "tools" / "bench" / "workloads" / "processes_scaling.py"
+    server = subprocess.Popen(
+        [sys.executable, str(script), "serve", str(processes)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=script.parent,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                connection.request("GET", "/")
+                response = connection.getresponse()
+                break
+            except ConnectionError:
+                assert time.monotonic() < deadline, "the server never answered"
+                time.sleep(0.05)
+        assert (response.status, response.read()) == (200, b"Hello, world")
+        connection.close()
+        # The parent and, when forked, one worker per process.
+        expected = 1 if processes == 1 else processes + 1
+        while len(_group_members(server.pid)) != expected:
+            assert time.monotonic() < deadline, _group_members(server.pid)
+            time.sleep(0.05)
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+        assert server.stdout is not None
+        server.stdout.close()
+
+
+def test_processes_suite_is_a_runner_suite() -> None:
+    from tools.bench.runner import SUITES
+
+    (workload,) = SUITES["processes"]
+    assert workload.script == "processes_scaling.py"
+    assert (ROOT / "tools" / "bench" / "workloads" / workload.script).exists()
