@@ -71,6 +71,10 @@ SUITES: dict[str, list[Workload]] = {
         # Ours only: upstream has no tornado.asgi (the script prints nothing there).
         Workload("asgi_servers.py", ("tornado",), needs=("tornado.asgi",)),
     ],
+    "http2": [
+        # Ours only: upstream has no tornado.http2 (the script prints nothing there).
+        Workload("http2_servers.py", ("tornado",), needs=("tornado.http2",)),
+    ],
     "processes": [
         # One and two forked workers of the deployment guide's recipe, on
         # ours and on upstream alike.

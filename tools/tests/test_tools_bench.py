@@ -483,3 +483,31 @@ def test_processes_suite_is_a_runner_suite() -> None:
     (workload,) = SUITES["processes"]
     assert workload.script == "processes_scaling.py"
     assert (ROOT / "tools" / "bench" / "workloads" / workload.script).exists()
+
+
+@pytest.mark.skipif(shutil.which("h2load") is None, reason="h2load (nghttp2-client) not installed")
+@pytest.mark.parametrize("kind", ["ours-h2", "ours-h1", "hypercorn"])
+def test_http2_suite_servers_answer_h2load(kind: str) -> None:
+    import os
+    import signal
+
+    workloads = ROOT / "tools" / "bench" / "workloads"
+    spec = importlib.util.spec_from_file_location("http2_servers", workloads / "http2_servers.py")
+    assert spec is not None and spec.loader is not None
+    sys.path.insert(0, str(workloads))
+    try:
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        # At least one request per connection of the HTTP/1.1 case.
+        module.REQUESTS = 200  # type: ignore[attr-defined]
+        proc, port = module.start(kind)
+        try:
+            # h2load itself checks that every request succeeded.
+            assert module.h2load(port, http1=kind == "ours-h1") > 0
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+    finally:
+        sys.path.remove(str(workloads))
