@@ -2315,6 +2315,7 @@ class StaticFileHandler(RequestHandler):
         #: The folder files are served from (the ``path`` argument), as given.
         self.root = path
         self.default_filename = default_filename
+        #: The ``allowed_symlink_directory`` argument: a folder outside `root` that symlinks may lead into, or None.
         self.allowed_symlink_directory = allowed_symlink_directory
 
     @classmethod

@@ -227,6 +227,7 @@ class WebSocketProtocol13(WebSocketProtocol):
     def __init__(self, handler: Any, mask_outgoing: bool, params: _WebSocketParams) -> None:
         """Serve ``handler``; ``mask_outgoing`` is True on a client."""
         super().__init__(handler)
+        #: Whether frames sent are masked (True on the client side, as RFC 6455 requires).
         self.mask_outgoing = mask_outgoing
         self.params = params
         self.close_code: int | None = None
