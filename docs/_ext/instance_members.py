@@ -53,14 +53,15 @@ def _seen_by_autodoc(cls: type) -> set[str]:
 def _doc_comment(cls: type, attr: str) -> str:
     """The ``#:`` comment lines just above an assignment of ``self.<attr>``.
 
-    Looked for in the class's source and in its private bases' (where the
-    snapshot also finds the attribute); autodoc would show such a comment
-    itself, but its source analysis does not reach every module.
+    Looked for in the class's source and in its bases'; autodoc would show
+    such a comment itself, but its source analysis does not reach every
+    module.
     """
-    assignment = re.compile(rf"^\s*self\.{re.escape(attr)}\s*(?::[^=]*)?=(?!=)")
+    # ``self.x = ...``, ``self.x: T = ...`` or ``local = self.x = ...``.
+    assignment = re.compile(rf"^\s*(?:\w+\s*=\s*)?self\.{re.escape(attr)}\s*(?::[^=]*)?=(?!=)")
+    # The whole MRO: a subclass that assigns an attribute its base describes
+    # (WebSocketProtocol13.client_terminated) takes the base's comment.
     for klass in cls.__mro__:
-        if klass is not cls and not klass.__name__.startswith("_"):
-            continue
         try:
             lines = inspect.getsource(klass).splitlines()
         except (OSError, TypeError):

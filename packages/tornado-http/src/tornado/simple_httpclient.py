@@ -319,6 +319,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         """Connect, send the request and read the response."""
         try:
             request = self.request
+            #: The request URL split by `urllib.parse.urlsplit`.
             parsed = self.parsed = urlsplit(request.url)
             if parsed.scheme not in ("http", "https"):
                 raise ValueError(f"Unsupported url scheme: {request.url}")
