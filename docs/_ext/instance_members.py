@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,52 @@ def _facts(modname: str) -> dict[str, str]:
 def _seen_by_autodoc(cls: type) -> set[str]:
     """Names surely documented by autodoc: the class's own dictionary."""
     return set(vars(cls))
+
+
+def _doc_comment(cls: type, attr: str) -> str:
+    """The ``#:`` comment lines just above an assignment of ``self.<attr>``.
+
+    Looked for in the class's source and in its bases'; autodoc would show
+    such a comment itself, but its source analysis does not reach every
+    module.
+    """
+    # ``self.x = ...``, ``self.x: T = ...`` or ``local = self.x = ...``.
+    assignment = re.compile(rf"^\s*(?:\w+\s*=\s*)?self\.{re.escape(attr)}\s*(?::[^=]*)?=(?!=)")
+    # The whole MRO: a subclass that assigns an attribute its base describes
+    # (WebSocketProtocol13.client_terminated) takes the base's comment.
+    for klass in cls.__mro__:
+        try:
+            lines = inspect.getsource(klass).splitlines()
+        except (OSError, TypeError):
+            continue
+        for i, line in enumerate(lines):
+            if not assignment.match(line):
+                continue
+            comment: list[str] = []
+            j = i - 1
+            while j >= 0 and lines[j].strip().startswith("#:"):
+                comment.insert(0, lines[j].strip()[2:].strip())
+                j -= 1
+            if comment:
+                return " ".join(comment)
+    return ""
+
+
+def _argument_text(doc: str, attr: str) -> str:
+    """The text of ``:arg attr:`` (or ``:param attr:``) in a docstring, joined on one line."""
+    lines = doc.splitlines()
+    field = re.compile(rf"^\s*:(?:arg|param)\s+(?:\S+\s+)?{re.escape(attr)}:\s*(.*)$")
+    for i, line in enumerate(lines):
+        m = field.match(line)
+        if not m:
+            continue
+        text = [m.group(1)]
+        for follow in lines[i + 1 :]:
+            if not follow.strip() or follow.lstrip().startswith(":"):
+                break
+            text.append(follow.strip())
+        return " ".join(t for t in text if t)
+    return ""
 
 
 def _indent(text: str, prefix: str = "   ") -> list[str]:
@@ -93,7 +140,13 @@ def process_docstring(
             added += ["", f"   (Inherited from the private ``{origin.__qualname__}``.)"]
         elif descriptor == "attribute":
             added += ["", f".. py:attribute:: {attr}", "   :no-index:", ""]
-            if f"``{attr}``" in class_doc:
+            comment = _doc_comment(obj, attr)
+            argument = _argument_text(class_doc, attr)
+            if comment:
+                added += _indent(comment)
+            elif argument:
+                added += _indent(f"Set from the ``{attr}`` argument: {argument}")
+            elif f"``{attr}``" in class_doc:
                 added.append("   Instance attribute; see the class description above.")
             else:
                 added.append(f"   {_NO_DESCRIPTION}")

@@ -449,8 +449,10 @@ class ArgReplacer:
 
     def __init__(self, func: Callable[..., Any], name: str) -> None:
         """Prepare to handle argument ``name`` of ``func``."""
+        #: The name of the argument this replacer reads and replaces.
         self.name = name
         names = self._positional_names(func)
+        #: The argument's position among ``func``'s positional parameters, or None when it can only be passed by keyword.
         self.arg_pos: int | None = names.index(name) if name in names else None
 
     @staticmethod

@@ -179,6 +179,7 @@ class AsyncHTTPClient(Configurable):
 
     def initialize(self, defaults: dict[str, Any] | None = None) -> None:
         """Set up the client; ``defaults`` override `HTTPRequest`'s defaults."""
+        #: The `~tornado.ioloop.IOLoop` this client belongs to (one instance per loop unless ``force_instance``).
         self.io_loop = IOLoop.current()
         self.defaults = dict(HTTPRequest._DEFAULTS)
         if defaults is not None:
@@ -403,6 +404,7 @@ class HTTPRequest:
         self.client_cert = client_cert
         self.ssl_options = ssl_options
         self.expect_100_continue = expect_100_continue
+        #: `time.time` when the request object was created.
         self.start_time = time.time()
         # A request made to follow a redirect also carries
         # ``original_request``, the request the chain started with.

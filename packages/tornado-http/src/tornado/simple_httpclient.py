@@ -118,20 +118,25 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         """Set the client up; see the class docstring."""
         super().initialize(defaults=defaults)
         self.max_clients = max_clients
+        #: The waiting requests as ``(key, request, callback)``, in arrival order.
         self.queue: collections.deque[tuple[object, HTTPRequest, _Callback]] = collections.deque()
+        #: Requests being fetched now, by key (at most ``max_clients``).
         self.active: dict[object, tuple[HTTPRequest, _Callback]] = {}
+        #: Requests queued for a free slot, with their timeout handles, by key.
         self.waiting: dict[object, tuple[HTTPRequest, _Callback, object | None]] = {}
         self.max_buffer_size = max_buffer_size
         self.max_header_size = max_header_size
         self.max_body_size = max_body_size
         if resolver is not None:
             self.resolver = resolver
+            #: Whether the client made its resolver (and so closes it on `close`).
             self.own_resolver = False
         else:
             self.resolver = Resolver()
             self.own_resolver = True
         if hostname_mapping is not None:
             self.resolver = OverrideResolver(resolver=self.resolver, mapping=hostname_mapping)
+        #: The `~tornado.tcpclient.TCPClient` that opens connections.
         self.tcp_client = TCPClient(resolver=self.resolver)
 
     def close(self) -> None:
@@ -266,25 +271,42 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         max_header_size: int | None,
         max_body_size: int | None,
     ) -> None:
+        #: The `~tornado.ioloop.IOLoop` the exchange runs on.
         self.io_loop = client.io_loop if client is not None else IOLoop.current()
+        #: `IOLoop.time <tornado.ioloop.IOLoop.time>` when the exchange started.
         self.start_time = self.io_loop.time()
+        #: `time.time` when the exchange started.
         self.start_wall_time = time.time()
+        #: The client that started the exchange, or None (a WebSocket connection has none).
         self.client = client
         if not isinstance(request, _RequestProxy):
             request = cast(HTTPRequest, _RequestProxy(request, HTTPRequest._DEFAULTS))
+        #: The `~tornado.httpclient.HTTPRequest` being sent.
         self.request = request
+        #: Called once when the exchange ends, to free the client's slot; None after that.
         self.release_callback: Callable[[], None] | None = release_callback
+        #: Called once with the `~tornado.httpclient.HTTPResponse`; None after that.
         self.final_callback: _Callback | None = final_callback
+        #: The stream's buffer limit, in bytes.
         self.max_buffer_size = max_buffer_size
+        #: The `~tornado.tcpclient.TCPClient` that opens the connection.
         self.tcp_client = tcp_client
+        #: The largest response head accepted, in bytes.
         self.max_header_size = max_header_size
+        #: The largest response body accepted, in bytes.
         self.max_body_size = max_body_size
+        #: The response's status code once its head has arrived, else None.
         self.code: int | None = None
+        #: The response's reason phrase once its head has arrived, else None.
         self.reason: str | None = None
+        #: The response's `~tornado.httputil.HTTPHeaders` once its head has arrived, else None.
         self.headers: HTTPHeaders | None = None
+        #: The body chunks received so far (without a ``streaming_callback``).
         self.chunks: list[bytes] = []
         self._timeout: object | None = None
+        #: The connection's `~tornado.iostream.IOStream` once connected, else None.
         self.stream: IOStream | None = None
+        #: The `~tornado.http1connection.HTTP1Connection` over `stream`, once connected.
         self.connection: HTTP1Connection | None = None
         # What a connect timeout interrupts, for its message.
         self._connect_phase = "while connecting"
@@ -297,6 +319,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         """Connect, send the request and read the response."""
         try:
             request = self.request
+            #: The request URL split by `urllib.parse.urlsplit`.
             parsed = self.parsed = urlsplit(request.url)
             if parsed.scheme not in ("http", "https"):
                 raise ValueError(f"Unsupported url scheme: {request.url}")
@@ -307,6 +330,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
                 port = 443 if parsed.scheme == "https" else 80
             if re.fullmatch(r"\[.*\]", host):
                 host = host[1:-1]  # an IPv6 literal
+            #: The host to connect to, without brackets around an IPv6 address.
             self.parsed_hostname = host
             family = socket.AF_UNSPEC if request.allow_ipv6 is not False else socket.AF_INET
             if request.network_interface is not None and not is_valid_ip(request.network_interface):

@@ -105,6 +105,7 @@ class Return(Exception):
         super().__init__()
         self.value = value
         # Mirror StopIteration, which carries its value in args too.
+        #: ``(value,)``, as for any exception raised with one argument.
         self.args = (value,)
 
 

@@ -636,6 +636,7 @@ class PeriodicCallback:
 
     def start(self) -> None:
         """Start calling the callback on the current `IOLoop`, first after one period."""
+        #: The `IOLoop` current when `start` was called; the callback runs there.
         self.io_loop = IOLoop.current()
         self._running = True
         self._generation += 1

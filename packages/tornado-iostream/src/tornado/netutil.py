@@ -370,6 +370,7 @@ class ExecutorResolver(Resolver):
     ) -> None:
         """Set the executor (see the class docstring)."""
         if executor is not None:
+            #: The executor lookups run on (`dummy_executor` runs them inline); None after `close`.
             self.executor: concurrent.futures.Executor | None = executor
             self.close_executor = close_executor
         else:
@@ -453,6 +454,7 @@ class OverrideResolver(Resolver):
 
     def initialize(self, resolver: Resolver, mapping: dict[Any, Any]) -> None:
         """Wrap ``resolver`` with ``mapping`` (see the class docstring)."""
+        #: The resolver used for the names that ``mapping`` does not override.
         self.resolver = resolver
         self.mapping = mapping
 

@@ -208,6 +208,7 @@ class Subprocess:
         if self.stderr is None:
             self.stderr = self.proc.stderr
         self._exit_callback: Callable[[int], None] | None = None
+        #: The exit code once the process has exited and been reaped (negative: killed by that signal), else None.
         self.returncode: int | None = None
 
     def set_exit_callback(self, callback: Callable[[int], None]) -> None:

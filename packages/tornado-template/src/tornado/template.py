@@ -159,6 +159,7 @@ class ParseError(Exception):
 
     def __init__(self, message: str, filename: str | None = None, lineno: int = 0) -> None:
         super().__init__(message)
+        #: What is wrong, without the location.
         self.message = message
         self.filename = filename
         self.lineno = lineno
@@ -304,10 +305,13 @@ class Template:
         else:
             self.autoescape = _DEFAULT_AUTOESCAPE
 
+        #: Names every rendering of this template sees (from the loader).
         self.namespace: dict[str, Any] = loader.namespace if loader is not None else {}
         reader = _TemplateReader(name, escape.to_unicode(template_string), whitespace)
+        #: The parsed template (the root of its node tree).
         self.file = _File(self, _parse(reader, self))
         generated = _generate_python(self, loader)
+        #: The Python source the template was compiled to.
         self.code: str = generated.code
         self._escape_names = generated.escape_names
         self.loader = loader
@@ -318,6 +322,7 @@ class Template:
         try:
             # dont_inherit: the template must not pick up this module's
             # ``from __future__`` flags.
+            #: The code object of `code`.
             self.compiled = compile(self.code, self._code_filename, "exec", dont_inherit=True)
         except Exception:
             # Imported here: logging is only needed on this error path, and
@@ -393,9 +398,11 @@ class BaseLoader:
         self.autoescape = autoescape
         self.namespace = namespace or {}
         self.whitespace = whitespace
+        #: Compiled templates by name (the cache that `reset` empties).
         self.templates: dict[str, Template] = {}
         # Reentrant: compiling a template loads the templates it includes or
         # extends through the same loader, on the same thread.
+        #: Guards `templates` when several threads load at once.
         self.lock = threading.RLock()
 
     def reset(self) -> None:
@@ -445,6 +452,7 @@ class Loader(BaseLoader):
 
     def __init__(self, root_directory: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        #: The absolute path of the folder templates are read from.
         self.root = os.path.abspath(root_directory)
 
     def resolve_path(self, name: str, parent_path: str | None = None) -> str:

@@ -699,8 +699,10 @@ class AsyncHTTPTestCase(AsyncTestCase):
         sock, port = bind_unused_port()
         self.__port = port
         try:
+            #: An `~tornado.httpclient.AsyncHTTPClient` for the test, closed afterwards.
             self.http_client = self.get_http_client()
             self._app = self.get_app()
+            #: The `~tornado.httpserver.HTTPServer` serving `get_app`'s application.
             self.http_server = self.get_http_server()
             self.http_server.add_sockets([sock])
         except BaseException:

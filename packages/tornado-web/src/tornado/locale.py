@@ -399,6 +399,7 @@ class CSVLocale(Locale):
     def __init__(self, code: str, translations: dict[str, dict[str, str]]) -> None:
         """``translations`` maps ``plural``/``singular``/``unknown`` to dicts
         of original -> translated strings."""
+        #: The translations of this locale: plural form (``"plural"``, ``"singular"``, ``"unknown"``) -> message -> translation.
         self.translations = translations
         super().__init__(code)
 
@@ -438,7 +439,9 @@ class GettextLocale(Locale):
 
     def __init__(self, code: str, translations: gettext.NullTranslations) -> None:
         """Wrap ``translations`` for ``code``."""
+        #: The catalogue's ``ngettext`` (singular, plural, count).
         self.ngettext = translations.ngettext
+        #: The catalogue's ``gettext``.
         self.gettext = translations.gettext
         # The base constructor translates month names, so the gettext
         # functions must exist first.

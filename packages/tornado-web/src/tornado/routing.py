@@ -215,6 +215,7 @@ class HostMatches(Matcher):
         if isinstance(host_pattern, str):
             if not host_pattern.endswith("$"):
                 host_pattern += "$"
+            #: The compiled host pattern (anchored at the end).
             self.host_pattern = re.compile(host_pattern)
         else:
             self.host_pattern = host_pattern
@@ -232,6 +233,7 @@ class DefaultHostMatches(Matcher):
     coming through a proxy are routed by their own host)."""
 
     def __init__(self, application: Application, host_pattern: re.Pattern[str]) -> None:
+        #: The application whose ``default_host`` is matched.
         self.application = application
         self.host_pattern = host_pattern
 
@@ -274,6 +276,7 @@ class PathMatches(Matcher):
         if isinstance(path_pattern, str):
             if not path_pattern.endswith("$"):
                 path_pattern += "$"
+            #: The compiled path pattern (anchored at the end).
             self.regex = re.compile(path_pattern)
         else:
             self.regex = path_pattern
@@ -381,9 +384,13 @@ class Rule:
     ) -> None:
         if isinstance(target, str):
             target = import_object(target)
+        #: The `Matcher` that decides whether a request is for this rule.
         self.matcher = matcher
+        #: What a matching request is routed to: a handler class, a router, or a callable.
         self.target = target
+        #: Keyword arguments for the target (a handler's ``initialize`` arguments).
         self.target_kwargs = target_kwargs if target_kwargs else {}
+        #: The rule's name for `ReversibleRouter.reverse_url`, or None.
         self.name = name
 
     def reverse(self, *args: Any) -> str | None:
@@ -407,6 +414,7 @@ class RuleRouter(Router):
         """``rules`` are `Rule` instances or tuples ``(matcher, target)``,
         ``(matcher, target, kwargs)`` or ``(matcher, target, kwargs, name)``
         where a string matcher is a `PathMatches` pattern."""
+        #: The `Rule` objects, tried in order.
         self.rules: list[Rule] = []
         if rules:
             self.add_rules(rules)
@@ -469,6 +477,7 @@ class ReversibleRuleRouter(ReversibleRouter, RuleRouter):
 
     def __init__(self, rules: _RuleList | None = None) -> None:
         """See `RuleRouter`."""
+        #: Named rules by name, for `reverse_url`.
         self.named_rules: dict[str, Rule] = {}
         super().__init__(rules)
 

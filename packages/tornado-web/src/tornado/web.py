@@ -318,7 +318,9 @@ class RequestHandler:
             cooperative = _COOPERATIVE_INIT[cls] = _has_init_after_request_handler(cls)
         if cooperative:
             super().__init__()
+        #: The `Application` serving this request.
         self.application = application
+        #: The `~tornado.httputil.HTTPServerRequest` being handled.
         self.request = request
         self._headers_written = False
         self._finished = False
@@ -1821,7 +1823,9 @@ class Application(ReversibleRouter):
                 self.transforms.append(GZipContentEncoding)
         else:
             self.transforms = transforms
+        #: The host name that routes of `add_handlers` match when a request's ``Host`` matches no host pattern.
         self.default_host = default_host
+        #: The keyword arguments given to the constructor (``debug``, ``cookie_secret``, ``template_path``, ...), as a dict.
         self.settings = settings
         self.ui_modules: dict[str, type[UIModule]] = {
             "linkify": _linkify,
@@ -1850,7 +1854,9 @@ class Application(ReversibleRouter):
             settings.setdefault("static_hash_cache", False)
             settings.setdefault("serve_traceback", True)
 
+        #: The router of the handlers given to the constructor (they match any host).
         self.wildcard_router = _ApplicationRouter(self, handlers)
+        #: The outermost router: host patterns added by `add_handlers`, then `wildcard_router`.
         self.default_router = _ApplicationRouter(self, [Rule(AnyMatches(), self.wildcard_router)])
 
         if settings.get("autoreload"):
@@ -2178,6 +2184,7 @@ class MissingArgumentError(HTTPError):
 
     def __init__(self, arg_name: str) -> None:
         super().__init__(400, "Missing argument %s" % arg_name)
+        #: The name of the missing argument.
         self.arg_name = arg_name
 
 
@@ -2341,8 +2348,10 @@ class StaticFileHandler(RequestHandler):
         ``allowed_symlink_directory`` (a folder or a list of folders, which
         then replaces ``path`` for this check) when given.
         """
+        #: The folder files are served from (the ``path`` argument), as given.
         self.root = path
         self.default_filename = default_filename
+        #: The ``allowed_symlink_directory`` argument: a folder outside `root` that symlinks may lead into, or None.
         self.allowed_symlink_directory = allowed_symlink_directory
 
     @classmethod
@@ -2805,9 +2814,13 @@ class UIModule:
 
     def __init__(self, handler: RequestHandler) -> None:
         """Bind the module to ``handler``."""
+        #: The `RequestHandler` rendering the page this module is part of.
         self.handler = handler
+        #: The handler's request.
         self.request = handler.request
+        #: The handler's ``ui`` namespace (modules and methods for templates).
         self.ui = handler.ui
+        #: The handler's `~tornado.locale.Locale`.
         self.locale = handler.locale
 
     @property

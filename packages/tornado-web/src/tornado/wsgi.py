@@ -64,6 +64,7 @@ class WSGIContainer:
         executor: concurrent.futures.Executor | None = None,
     ) -> None:
         """Wrap ``wsgi_application``."""
+        #: The WSGI callable being served.
         self.wsgi_application = wsgi_application
         self.executor: concurrent.futures.Executor = (
             executor if executor is not None else dummy_executor

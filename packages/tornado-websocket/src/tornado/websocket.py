@@ -125,10 +125,13 @@ class WebSocketProtocol(abc.ABC):
     def __init__(self, handler: Any) -> None:
         """Serve ``handler``; `stream` is set once the handshake is done."""
         self.handler = handler
+        #: The connection's `~tornado.iostream.IOStream`.
         self.stream: IOStream | None = None
         # True once the peer's close frame arrived / once ours was sent (the
         # names come from the server's point of view).
+        #: True once the peer's close frame arrived.
         self.client_terminated = False
+        #: True once this side sent its close frame.
         self.server_terminated = False
 
     def on_connection_close(self) -> None:
@@ -224,6 +227,7 @@ class WebSocketProtocol13(WebSocketProtocol):
     def __init__(self, handler: Any, mask_outgoing: bool, params: _WebSocketParams) -> None:
         """Serve ``handler``; ``mask_outgoing`` is True on a client."""
         super().__init__(handler)
+        #: Whether frames sent are masked (True on the client side, as RFC 6455 requires).
         self.mask_outgoing = mask_outgoing
         self.params = params
         self.close_code: int | None = None
@@ -1024,6 +1028,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self.read_queue: Queue[str | bytes | None] = Queue(_CLIENT_QUEUE_LIMIT)
         #: The ``Sec-WebSocket-Key`` of the handshake.
         self.key = proto.make_client_key().encode("ascii")
+        #: The protocol options (ping interval and timeout, largest message, compression).
         self.params = _WebSocketParams(
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
@@ -1057,6 +1062,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         # response body is not wanted.
         request.follow_redirects = False
         request.decompress_response = False
+        #: The `~tornado.tcpclient.TCPClient` that opens the connection.
         self.tcp_client = TCPClient(resolver=resolver)
         super().__init__(
             None,

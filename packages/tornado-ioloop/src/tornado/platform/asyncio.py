@@ -65,6 +65,7 @@ class BaseAsyncIOLoop(IOLoop):
         """Bind this IOLoop to ``asyncio_loop``; ``kwargs`` go to `IOLoop.initialize`."""
         #: The asyncio event loop this IOLoop wraps.
         self.asyncio_loop = asyncio_loop
+        #: The loop file descriptors are watched on: `asyncio_loop`, or a selector thread beside a proactor loop (Windows).
         self.selector_loop: Any = asyncio_loop
         proactor = getattr(asyncio, "ProactorEventLoop", None)
         if proactor is not None and isinstance(asyncio_loop, proactor):
@@ -72,9 +73,13 @@ class BaseAsyncIOLoop(IOLoop):
             # wrapped loop through __getattribute__.
             self.selector_loop = AddThreadSelectorEventLoop(asyncio_loop)  # type: ignore[abstract]
         # fd -> (the object passed to add_handler, handler)
+        #: Registered file descriptors: fd -> (the object given to `add_handler`, its handler).
         self.handlers: dict[int, tuple[int | _Selectable, Callable[..., None]]] = {}
+        #: The file descriptors watched for reading.
         self.readers: set[int] = set()
+        #: The file descriptors watched for writing.
         self.writers: set[int] = set()
+        #: True once `close` has started.
         self.closing = False
         self._is_current = False
         self._old_asyncio_loop: asyncio.AbstractEventLoop | None = None

@@ -42,7 +42,9 @@ class CaresResolver(Resolver):
     def initialize(self) -> None:
         """Create the c-ares channel on the current IOLoop."""
         self.io_loop = IOLoop.current()
+        #: The ``pycares.Channel`` doing the lookups.
         self.channel = pycares.Channel(sock_state_cb=self._sock_state_cb)
+        #: The sockets c-ares asked to watch: fd -> the IOLoop events watched.
         self.fds: dict[int, int] = {}
 
     def _sock_state_cb(self, fd: int, readable: bool, writable: bool) -> None:
