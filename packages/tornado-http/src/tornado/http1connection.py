@@ -352,12 +352,17 @@ class HTTP1Connection(HTTPConnection):
         context: object | None = None,
     ) -> None:
         """Wrap ``stream``; ``params`` default to `HTTP1ConnectionParameters()`."""
+        #: True on a client connection (it writes requests, reads responses).
         self.is_client = is_client
+        #: The `~tornado.iostream.IOStream` the message travels on.
         self.stream = stream
         if params is None:
             params = HTTP1ConnectionParameters()
+        #: The `HTTP1ConnectionParameters` in force.
         self.params = params
         self.context = context
+        #: True when the connection closes after this message whatever the
+        #: peer asked for (``params.no_keep_alive``).
         self.no_keep_alive = params.no_keep_alive
         self._max_body_size = (
             params.max_body_size if params.max_body_size is not None else stream.max_buffer_size
@@ -961,10 +966,14 @@ class HTTP1ServerConnection:
     ) -> None:
         """Serve on ``stream`` with ``params``; ``context`` is given to each
         `HTTP1Connection`."""
+        #: The `~tornado.iostream.IOStream` of the connection.
         self.stream = stream
         if params is None:
             params = HTTP1ConnectionParameters()
+        #: The `HTTP1ConnectionParameters` every request on it is read with.
         self.params = params
+        #: The connection's context object (the server's: it knows the
+        #: peer's address and protocol), given to each `HTTP1Connection`.
         self.context = context
         self._serving_future: asyncio.Future[None] | None = None
         self._delegate: Any = None

@@ -213,6 +213,8 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
         self.request_callback = request_callback
         self.xheaders = xheaders
         self.protocol = protocol
+        #: The `~tornado.http1connection.HTTP1ConnectionParameters` built from
+        #: the options, used for every connection.
         self.conn_params = HTTP1ConnectionParameters(
             decompress=decompress_request,
             chunk_size=chunk_size,

@@ -274,6 +274,7 @@ class BaseIOStream:
         cls = type(self)
         if cls not in _receive_checked:
             _check_receive_shortcut(cls)
+        #: The `~tornado.ioloop.IOLoop` the stream was created on (the current one).
         self.io_loop = ioloop.IOLoop.current()
         asyncio_loop: asyncio.AbstractEventLoop = (
             getattr(self.io_loop, "asyncio_loop", None) or asyncio.get_event_loop()
@@ -289,6 +290,8 @@ class BaseIOStream:
             read_chunk_size or _DEFAULT_READ_CHUNK_SIZE, max(1, self.max_buffer_size // 2)
         )
         self.max_write_buffer_size = max_write_buffer_size
+        #: The exception that closed the stream, or None (also given to
+        #: `StreamClosedError` as ``real_error``).
         self.error: BaseException | None = None
         # The read buffer (see _reserve); allocated when first needed.
         self._read_buf = _NO_BUF
@@ -1352,6 +1355,7 @@ class IOStream(BaseIOStream):
     """
 
     def __init__(self, socket: socket.socket, *args: Any, **kwargs: Any) -> None:
+        #: The connected (or connecting) `socket.socket`.
         self.socket = socket
         self.socket.setblocking(False)
         super().__init__(*args, **kwargs)
@@ -1815,6 +1819,7 @@ class PipeIOStream(BaseIOStream):
     def __init__(self, fd: int | Any, *args: Any, **kwargs: Any) -> None:
         if isinstance(fd, int):
             self._file: Any = None
+            #: The file descriptor the pipe stream reads or writes.
             self.fd = fd
         else:
             self._file = fd
