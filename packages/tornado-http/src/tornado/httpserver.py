@@ -449,6 +449,34 @@ class _ProxyAdapter(HTTPMessageDelegate):
             context._unapply_xheaders()
 
 
+def _proxied_address(
+    headers: HTTPHeaders, remote_ip: str, protocol: str, trusted_downstream: frozenset[str]
+) -> tuple[str, str]:
+    """The client's address and scheme as ``xheaders`` reads them from proxy
+    headers (``X-Forwarded-For`` past the trusted proxies, ``X-Real-Ip``,
+    ``X-Scheme``/``X-Forwarded-Proto``), or ``remote_ip`` and ``protocol``
+    where they say nothing valid.  A documented internal: tornado-http2
+    applies the same rule per stream."""
+    forwarded_for = headers.get("X-Forwarded-For")
+    ip = remote_ip
+    if forwarded_for:
+        # The rightmost address not of a trusted proxy is the client.
+        for candidate in reversed(forwarded_for.split(",")):
+            ip = candidate.strip()
+            if ip not in trusted_downstream:
+                break
+    ip = headers.get("X-Real-Ip", ip)
+    if not is_valid_ip(ip):
+        ip = remote_ip
+    scheme = headers.get("X-Scheme") or headers.get("X-Forwarded-Proto")
+    if scheme:
+        # Several proxies may each have appended one: the last is ours.
+        scheme = scheme.split(",")[-1].strip()
+        if scheme in ("http", "https"):
+            protocol = scheme
+    return ip, protocol
+
+
 class _HTTPRequestContext:
     """What a request learns about its connection: the peer's address and
     the scheme, possibly overridden by ``xheaders``."""
@@ -486,23 +514,9 @@ class _HTTPRequestContext:
 
     def _apply_xheaders(self, headers: HTTPHeaders) -> None:
         """Take ``remote_ip`` and ``protocol`` from proxy headers."""
-        forwarded_for = headers.get("X-Forwarded-For")
-        ip = self.remote_ip
-        if forwarded_for:
-            # The rightmost address not of a trusted proxy is the client.
-            for candidate in reversed(forwarded_for.split(",")):
-                ip = candidate.strip()
-                if ip not in self.trusted_downstream:
-                    break
-        ip = headers.get("X-Real-Ip", ip)
-        if is_valid_ip(ip):
-            self.remote_ip = ip
-        scheme = headers.get("X-Scheme") or headers.get("X-Forwarded-Proto")
-        if scheme:
-            # Several proxies may each have appended one: the last is ours.
-            scheme = scheme.split(",")[-1].strip()
-            if scheme in ("http", "https"):
-                self.protocol = scheme
+        self.remote_ip, self.protocol = _proxied_address(
+            headers, self.remote_ip, self.protocol, self.trusted_downstream
+        )
 
     def _unapply_xheaders(self) -> None:
         self.remote_ip = self._orig_remote_ip

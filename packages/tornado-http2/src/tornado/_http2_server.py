@@ -66,6 +66,7 @@ from tornado._http2_common import (
     goaway_frame,
     response_header_list,
 )
+from tornado.httpserver import _proxied_address
 from tornado.httputil import (
     HTTPConnection,
     HTTPHeaders,
@@ -80,7 +81,6 @@ from tornado.httputil import (
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 from tornado.log import app_log, gen_log
-from tornado.netutil import is_valid_ip
 
 if TYPE_CHECKING:
     from tornado.http2 import HTTP2Server
@@ -197,21 +197,9 @@ class _RequestContext:
     def apply_xheaders(self, headers: HTTPHeaders, trusted: frozenset[str]) -> None:
         """Take the client address and scheme from proxy headers, as
         `~tornado.httpserver.HTTPServer` does with ``xheaders``."""
-        ip = self.remote_ip
-        forwarded_for = headers.get("X-Forwarded-For")
-        if forwarded_for:
-            for candidate in reversed(forwarded_for.split(",")):
-                ip = candidate.strip()
-                if ip not in trusted:
-                    break
-        ip = headers.get("X-Real-Ip", ip)
-        if is_valid_ip(ip):
-            self.remote_ip = ip
-        scheme = headers.get("X-Scheme") or headers.get("X-Forwarded-Proto")
-        if scheme:
-            scheme = scheme.split(",")[-1].strip()
-            if scheme in ("http", "https"):
-                self.protocol = scheme
+        self.remote_ip, self.protocol = _proxied_address(
+            headers, self.remote_ip, self.protocol, trusted
+        )
 
 
 class _CallableDelegate(HTTPMessageDelegate):
